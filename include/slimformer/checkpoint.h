@@ -1,0 +1,102 @@
+// Reading and writing model folders: safetensors (mmapped, zero-copy), config.json, and the
+// sentence-transformers files that say how to pool and normalize.
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "slimformer/tensor.h"
+
+namespace slimformer {
+
+// One safetensors file, mmapped read-only. Tensors returned by get() point into the mapping
+// and keep it alive. The constructor validates the whole header: size limits, JSON, dtypes,
+// offsets inside the file and not overlapping, shape x dtype == byte span.
+class SafetensorsFile {
+ public:
+  explicit SafetensorsFile(const std::string& path);
+  ~SafetensorsFile();
+  SafetensorsFile(const SafetensorsFile&) = delete;
+  SafetensorsFile& operator=(const SafetensorsFile&) = delete;
+
+  const std::string& path() const { return path_; }
+  size_t file_size() const { return size_; }
+  bool contains(const std::string& name) const { return entries_.count(name) != 0; }
+  std::vector<std::string> names() const;                       // sorted
+  Tensor get(const std::string& name) const;                     // throws ModelError if absent
+  const std::map<std::string, std::string>& metadata() const { return metadata_; }
+
+  static constexpr size_t kMaxHeaderBytes = 100u * 1000u * 1000u;  // 100 MB
+
+ private:
+  struct Entry { DType dtype; Shape shape; size_t begin, end; };
+  std::string path_;
+  size_t size_ = 0;
+  std::shared_ptr<const void> mapping_;   // the whole file; unmapped when the last view dies
+  const unsigned char* base_ = nullptr;
+  std::map<std::string, Entry> entries_;
+  std::map<std::string, std::string> metadata_;
+};
+
+// Writes tensors (any dtype) to `path` through a temporary file renamed into place, so a crash
+// never leaves a half-written file. Data offsets are 64-byte aligned.
+void write_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
+                       const std::map<std::string, std::string>& metadata = {});
+
+// Atomic text write (temporary file in the same folder + rename).
+void write_file_atomic(const std::string& path, const std::string& contents);
+std::string read_text_file(const std::string& path);   // IoError naming the path
+
+enum class Activation { Gelu, GeluTanh, Relu };
+enum class PoolingMode { Mean, Cls, Max, MeanSqrtLen };
+
+// Architecture-neutral description of an encoder, filled from config.json.
+struct EncoderConfig {
+  std::string model_type;              // bert, roberta, distilbert, xlm-roberta
+  int64_t vocab_size = 0;
+  int64_t hidden_size = 0;
+  int64_t num_layers = 0;
+  int64_t num_heads = 0;
+  int64_t intermediate_size = 0;
+  int64_t max_position_embeddings = 0;
+  int64_t type_vocab_size = 0;         // 0: the model has no token_type embeddings (DistilBERT)
+  int64_t pad_token_id = 0;
+  int64_t position_offset = 0;         // RoBERTa: positions start at pad_token_id + 1
+  float layer_norm_eps = 1e-12f;
+  Activation activation = Activation::Gelu;
+};
+
+// config.json -> EncoderConfig; FormatError for bad JSON / missing keys, ModelError for an
+// unsupported model_type (the message lists the supported ones).
+EncoderConfig read_encoder_config(const std::string& config_json_path);
+const std::vector<std::string>& supported_model_types();
+
+// What a sentence-transformers folder says about turning token states into one vector.
+struct SentenceConfig {
+  bool is_sentence_transformers = false;
+  PoolingMode pooling = PoolingMode::Mean;   // plain HF folder: mean pooling
+  bool normalize = false;                    // a Normalize module in modules.json
+  int64_t max_seq_length = 0;                // 0: not set (use the model's limit)
+};
+SentenceConfig read_sentence_config(const std::string& model_dir);
+
+// A model folder: config, the weights (all *.safetensors files, mmapped) and their names.
+class Checkpoint {
+ public:
+  explicit Checkpoint(const std::string& model_dir);
+  const std::string& dir() const { return dir_; }
+  const EncoderConfig& config() const { return config_; }
+  bool contains(const std::string& name) const;
+  Tensor get(const std::string& name) const;     // ModelError naming the tensor if absent
+  std::vector<std::string> names() const;
+  size_t file_bytes() const;                     // total size of the safetensors files
+  const std::vector<std::unique_ptr<SafetensorsFile>>& files() const { return files_; }
+
+ private:
+  std::string dir_;
+  EncoderConfig config_;
+  std::vector<std::unique_ptr<SafetensorsFile>> files_;
+};
+
+}  // namespace slimformer
