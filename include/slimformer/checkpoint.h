@@ -85,6 +85,8 @@ SentenceConfig read_sentence_config(const std::string& model_dir);
 class Checkpoint {
  public:
   explicit Checkpoint(const std::string& model_dir);
+  // An in-memory checkpoint (built-in configurations with seeded random weights, tests).
+  Checkpoint(EncoderConfig config, std::map<std::string, Tensor> tensors);
   const std::string& dir() const { return dir_; }
   const EncoderConfig& config() const { return config_; }
   bool contains(const std::string& name) const;
@@ -97,6 +99,7 @@ class Checkpoint {
   std::string dir_;
   EncoderConfig config_;
   std::vector<std::unique_ptr<SafetensorsFile>> files_;
+  std::map<std::string, Tensor> in_memory_;
 };
 
 }  // namespace slimformer
