@@ -1,7 +1,9 @@
 // Dense f32 matrix products, backed by a maintained BLAS-class library (see docs/gemm.md for
 // the measurement behind the choice). Row-major throughout.
 #pragma once
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 
 namespace slimformer::kernels {
 
@@ -18,5 +20,39 @@ void linear_f32(float* out, const float* in, const float* weight, const float* b
 void gemm_f32_ref(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
                   const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
                   int64_t ldc);
+
+// What a PackedLinear applies to in . W^T + bias before writing out (fused into the GEMM).
+enum class Epilogue { None, Gelu /* erf */, GeluTanh, Relu };
+
+// A Linear layer whose weight is repacked once, at model load, into the GEMM library's preferred
+// blocked layout (oneDNN matmul, weights format "any"), so no call pays for packing; bias, the
+// activation and an optional residual add run inside the GEMM. Copyable (copies share the packed
+// weight); forward may be called from several threads at once.
+class PackedLinear {
+ public:
+  PackedLinear();
+  // weight (N,K) row-major as nn.Linear stores it; bias (N) or null. Both are copied, so the
+  // caller's buffers may be released afterwards. InputError if N or K is negative.
+  PackedLinear(const float* weight, const float* bias, int64_t N, int64_t K,
+               Epilogue epilogue = Epilogue::None);
+  ~PackedLinear();
+  PackedLinear(const PackedLinear&);
+  PackedLinear& operator=(const PackedLinear&);
+  PackedLinear(PackedLinear&&) noexcept;
+  PackedLinear& operator=(PackedLinear&&) noexcept;
+
+  // out (M,N) = epilogue(in (M,K) . weight^T + bias), plus the previous contents of out when
+  // accumulate is true (a fused residual add). in and out must not overlap.
+  void forward(float* out, const float* in, int64_t M, bool accumulate = false) const;
+
+  bool empty() const { return impl_ == nullptr; }
+  int64_t out_features() const;        // N
+  int64_t in_features() const;         // K
+  size_t packed_bytes() const;         // weight + bias as held
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
 
 }  // namespace slimformer::kernels

@@ -1,0 +1,168 @@
+// PackedLinear over the oneDNN matmul primitive. docs/gemm.md has the measurements: with its
+// weights pre-packed (format "any", blocked 16x64 on AVX-512), the matmul primitive beats
+// dnnl_sgemm and OpenBLAS on every BERT shape, because sgemm re-packs B on every call.
+#include <dnnl.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "kernels/cpu/gemm.h"
+#include "slimformer/error.h"
+
+namespace slimformer::kernels {
+namespace {
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+dnnl::engine& cpu_engine() {
+  static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+  return eng;
+}
+
+dnnl::stream& thread_stream() {
+  thread_local dnnl::stream s(cpu_engine());
+  return s;
+}
+
+dnnl::algorithm eltwise_of(Epilogue e) {
+  switch (e) {
+    case Epilogue::Gelu: return dnnl::algorithm::eltwise_gelu_erf;
+    case Epilogue::GeluTanh: return dnnl::algorithm::eltwise_gelu_tanh;
+    case Epilogue::Relu: return dnnl::algorithm::eltwise_relu;
+    case Epilogue::None: break;
+  }
+  return dnnl::algorithm::undef;
+}
+
+float apply_epilogue(Epilogue e, float x);
+
+}  // namespace
+
+// One primitive per (M, accumulate), created on first use. The packed layout depends only on
+// (K, N) for the AVX-512 kernels, so every M reads the one packed copy; if a kernel ever wants
+// another layout for some M, that M gets its own re-packed copy (weights_for_m).
+struct PackedLinear::Impl {
+  int64_t N = 0, K = 0;
+  Epilogue epilogue = Epilogue::None;
+  memory weights, bias;               // packed weights (K,N); bias (1,N) or empty
+  std::vector<float> bias_copy;       // for the K == 0 path
+  struct Prim { dnnl::matmul matmul; memory weights; };
+  mutable std::mutex mu;
+  mutable std::map<std::pair<int64_t, bool>, Prim> prims;
+
+  dnnl::matmul::primitive_desc make_pd(int64_t M, bool accumulate, const memory::desc& w_md) const {
+    const memory::desc src_md({M, K}, dt::f32, tag::ab), dst_md({M, N}, dt::f32, tag::ab);
+    dnnl::post_ops ops;
+    if (epilogue != Epilogue::None) ops.append_eltwise(1.0f, eltwise_of(epilogue), 0.0f, 0.0f);
+    if (accumulate) ops.append_sum(1.0f);
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(ops);
+    const auto desc = bias ? dnnl::matmul::desc(src_md, w_md, bias.get_desc(), dst_md)
+                           : dnnl::matmul::desc(src_md, w_md, dst_md);
+    return dnnl::matmul::primitive_desc(desc, attr, cpu_engine());
+  }
+
+  const Prim& prim_for(int64_t M, bool accumulate) const {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = prims.find({M, accumulate});
+    if (it != prims.end()) return it->second;
+    Prim p;
+    try {
+      p = {dnnl::matmul(make_pd(M, accumulate, weights.get_desc())), weights};
+    } catch (const dnnl::error&) {   // this M wants another layout: re-pack once for it
+      const memory::desc any_md({K, N}, dt::f32, tag::any);
+      const auto pd = make_pd(M, accumulate, any_md);
+      memory src = weights, w(pd.weights_desc(), cpu_engine());   // handles: copies share data
+      dnnl::reorder(src, w).execute(thread_stream(), src, w);
+      thread_stream().wait();
+      p = {dnnl::matmul(pd), w};
+    }
+    return prims.emplace(std::make_pair(M, accumulate), std::move(p)).first->second;
+  }
+};
+
+PackedLinear::PackedLinear() = default;
+PackedLinear::~PackedLinear() = default;
+PackedLinear::PackedLinear(const PackedLinear&) = default;
+PackedLinear& PackedLinear::operator=(const PackedLinear&) = default;
+PackedLinear::PackedLinear(PackedLinear&&) noexcept = default;
+PackedLinear& PackedLinear::operator=(PackedLinear&&) noexcept = default;
+
+PackedLinear::PackedLinear(const float* weight, const float* bias, int64_t N, int64_t K,
+                           Epilogue epilogue)
+    : impl_(std::make_shared<Impl>()) {
+  if (N < 0 || K < 0)
+    throw InputError("PackedLinear: N and K must be >= 0, got N=" + std::to_string(N) +
+                     " K=" + std::to_string(K));
+  Impl& im = *impl_;
+  im.N = N;
+  im.K = K;
+  im.epilogue = epilogue;
+  if (bias) im.bias_copy.assign(bias, bias + N);
+  if (N == 0 || K == 0) return;   // forward handles these without the library
+  if (bias) {
+    im.bias = memory(memory::desc({1, N}, dt::f32, tag::ab), cpu_engine());
+    std::memcpy(im.bias.get_data_handle(), bias, N * sizeof(float));
+  }
+  // Pack for M = 128 (a typical token count); the layout chosen does not depend on M.
+  const memory::desc any_md({K, N}, dt::f32, tag::any);
+  const auto pd = im.make_pd(128, false, any_md);
+  memory user(memory::desc({K, N}, dt::f32, tag::ba), cpu_engine(), const_cast<float*>(weight));
+  im.weights = memory(pd.weights_desc(), cpu_engine());
+  dnnl::reorder(user, im.weights).execute(thread_stream(), user, im.weights);
+  thread_stream().wait();
+}
+
+void PackedLinear::forward(float* out, const float* in, int64_t M, bool accumulate) const {
+  if (!impl_) throw InputError("PackedLinear::forward on an empty PackedLinear");
+  if (M < 0) throw InputError("PackedLinear::forward: M must be >= 0, got " + std::to_string(M));
+  const Impl& im = *impl_;
+  if (M == 0 || im.N == 0) return;
+  if (im.K == 0) {   // the product is empty: out = epilogue(bias) [+ out]
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < im.N; ++j) {
+        const float v = apply_epilogue(im.epilogue, im.bias_copy.empty() ? 0.0f : im.bias_copy[j]);
+        out[i * im.N + j] = accumulate ? out[i * im.N + j] + v : v;
+      }
+    return;
+  }
+  const Impl::Prim& p = im.prim_for(M, accumulate);
+  const memory src(memory::desc({M, im.K}, dt::f32, tag::ab), cpu_engine(), const_cast<float*>(in));
+  const memory dst(memory::desc({M, im.N}, dt::f32, tag::ab), cpu_engine(), out);
+  std::unordered_map<int, memory> args = {
+      {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, p.weights}, {DNNL_ARG_DST, dst}};
+  if (im.bias) args.emplace(DNNL_ARG_BIAS, im.bias);
+  p.matmul.execute(thread_stream(), args);
+  thread_stream().wait();
+}
+
+int64_t PackedLinear::out_features() const { return impl_ ? impl_->N : 0; }
+int64_t PackedLinear::in_features() const { return impl_ ? impl_->K : 0; }
+size_t PackedLinear::packed_bytes() const {
+  if (!impl_) return 0;
+  size_t b = impl_->weights ? impl_->weights.get_desc().get_size() : 0;
+  return b + impl_->bias_copy.size() * sizeof(float) * (impl_->bias ? 2 : 1);
+}
+
+namespace {
+float apply_epilogue(Epilogue e, float x) {
+  switch (e) {
+    case Epilogue::Gelu: return 0.5f * x * (1.0f + std::erf(x / std::sqrt(2.0f)));
+    case Epilogue::GeluTanh:
+      return 0.5f * x * (1.0f + std::tanh(0.7978845608f * (x + 0.044715f * x * x * x)));
+    case Epilogue::Relu: return x > 0.0f ? x : 0.0f;
+    case Epilogue::None: break;
+  }
+  return x;
+}
+}  // namespace
+
+}  // namespace slimformer::kernels
