@@ -1,0 +1,141 @@
+// f32 GEMM throughput of the candidate libraries on the shapes BERT runs, against the machine's
+// ceiling. out (M,N) = in (M,K) . W^T with W (N,K) as nn.Linear stores it. Usage:
+//   slim_gemm_bench [--backends dnnl_sgemm,dnnl_matmul,dnnl_packed,openblas,slim_packed]
+//                   [--threads 1,2] [--ceiling] [--quick]
+// Prints one markdown row per (backend, threads, shape): best and median GFLOP/s over samples of
+// >= 30 ms each. Run each library in its own process (the OpenBLAS pthread pool and the OpenMP
+// pool would otherwise spin against each other).
+#include <cblas.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "ceiling.h"
+#include "dnnl_candidates.h"
+#include "kernels/cpu/gemm.h"
+#include "slimformer/threads.h"
+
+namespace {
+
+struct Shape { int64_t M, K, N; };
+
+std::vector<Shape> bert_shapes(bool quick) {
+  std::vector<Shape> s;
+  const std::vector<int64_t> ms = quick ? std::vector<int64_t>{128} : std::vector<int64_t>{128, 512, 1024};
+  for (int64_t m : ms)
+    for (auto [k, n] : std::vector<std::pair<int64_t, int64_t>>{{768, 768}, {768, 2304}, {768, 3072}, {3072, 768}})
+      s.push_back({m, k, n});
+  s.push_back({2048, 2048, 2048});
+  return s;
+}
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');) out.push_back(item);
+  return out;
+}
+
+struct Result { double best_gflops, median_gflops; };
+
+// Times fn: 1 warm-up call, then 7 samples of enough calls to last >= 30 ms.
+Result time_gflops(const std::function<void()>& fn, double flops) {
+  using clk = std::chrono::steady_clock;
+  fn();
+  int calls = 1;
+  for (;;) {
+    const auto t0 = clk::now();
+    for (int i = 0; i < calls; ++i) fn();
+    if (std::chrono::duration<double>(clk::now() - t0).count() >= 0.03) break;
+    calls *= 2;
+  }
+  std::vector<double> per_call;
+  for (int s = 0; s < 7; ++s) {
+    const auto t0 = clk::now();
+    for (int i = 0; i < calls; ++i) fn();
+    per_call.push_back(std::chrono::duration<double>(clk::now() - t0).count() / calls);
+  }
+  std::sort(per_call.begin(), per_call.end());
+  return {flops / per_call.front() * 1e-9, flops / per_call[per_call.size() / 2] * 1e-9};
+}
+
+// A callable computing out = in . W^T for one backend and shape (setup such as packing is done
+// here, outside the timed region).
+std::function<void()> make_backend(const std::string& name, const Shape& s, const float* in,
+                                   const float* w, float* out) {
+  using namespace slimformer::kernels;
+  if (name == "dnnl_sgemm")
+    return [=] { gemm_f32(false, true, s.M, s.N, s.K, 1.0f, in, s.K, w, s.K, 0.0f, out, s.N); };
+  if (name == "openblas")
+    return [=] {
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s.M, s.N, s.K, 1.0f, in, s.K, w, s.K,
+                  0.0f, out, s.N);
+    };
+  if (name == "dnnl_matmul") return slimbench::dnnl_matmul_runner(s.M, s.N, s.K, in, w, out, false);
+  if (name == "dnnl_packed") return slimbench::dnnl_matmul_runner(s.M, s.N, s.K, in, w, out, true);
+  if (name == "slim_packed") {
+    auto lin = std::make_shared<PackedLinear>(w, nullptr, s.N, s.K);
+    return [=] { lin->forward(out, in, s.M); };
+  }
+  std::fprintf(stderr, "unknown backend %s\n", name.c_str());
+  std::exit(2);
+}
+
+void set_threads(const std::string& backend, int t) {
+  slimformer::set_num_threads(t);
+  if (backend == "openblas") openblas_set_num_threads(t);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> backends = {"dnnl_sgemm", "dnnl_matmul", "dnnl_packed"};
+  std::vector<int> threads = {1, 2};
+  bool ceiling = false, quick = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--backends" && i + 1 < argc) backends = split(argv[++i]);
+    else if (a == "--threads" && i + 1 < argc) {
+      threads.clear();
+      for (auto& t : split(argv[++i])) threads.push_back(std::stoi(t));
+    } else if (a == "--ceiling") ceiling = true;
+    else if (a == "--quick") quick = true;
+    else { std::fprintf(stderr, "unknown argument %s\n", a.c_str()); return 2; }
+  }
+  if (ceiling) {
+    const auto c = slimbench::measure_ceiling();
+    std::printf("clock %.2f GHz (dependent add chain)\n", c.clock_ghz);
+    std::printf("register-only FMA, AVX-512: %.1f GFLOP/s 1t, %.1f GFLOP/s 2t (%.1f flop/cycle/core)\n",
+                c.fma512_gflops[0], c.fma512_gflops[1], c.fma512_gflops[0] / c.clock_ghz);
+    std::printf("register-only FMA, AVX2:    %.1f GFLOP/s 1t, %.1f GFLOP/s 2t (%.1f flop/cycle/core)\n",
+                c.fma256_gflops[0], c.fma256_gflops[1], c.fma256_gflops[0] / c.clock_ghz);
+  }
+  for (auto& b : backends)
+    if (b == "openblas") std::printf("OpenBLAS: %s, core %s\n", openblas_get_config(), openblas_get_corename());
+  std::printf("| backend | threads | M | K | N | best GFLOP/s | median GFLOP/s |\n|---|---|---|---|---|---|---|\n");
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  for (const auto& s : bert_shapes(quick)) {
+    std::vector<float> in(s.M * s.K), w(s.N * s.K), out(s.M * s.N);
+    for (auto& x : in) x = dist(rng);
+    for (auto& x : w) x = dist(rng);
+    for (const auto& b : backends) {
+      for (int t : threads) {
+        set_threads(b, t);
+        auto fn = make_backend(b, s, in.data(), w.data(), out.data());
+        const Result r = time_gflops(fn, 2.0 * s.M * s.N * s.K);
+        std::printf("| %s | %d | %ld | %ld | %ld | %.1f | %.1f |\n", b.c_str(), t, s.M, s.K, s.N,
+                    r.best_gflops, r.median_gflops);
+        std::fflush(stdout);
+      }
+    }
+  }
+  return 0;
+}
