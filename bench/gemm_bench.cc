@@ -1,6 +1,6 @@
 // f32 GEMM throughput of the candidate libraries on the shapes BERT runs, against the machine's
 // ceiling. out (M,N) = in (M,K) . W^T with W (N,K) as nn.Linear stores it. Usage:
-//   slim_gemm_bench [--backends dnnl_sgemm,dnnl_matmul,dnnl_packed,openblas,slim_packed]
+//   slim_gemm_bench [--backends dnnl_sgemm,dnnl_matmul,dnnl_packed,openblas,slim_linear,slim_packed]
 //                   [--threads 1,2] [--ceiling] [--quick]
 // Prints one markdown row per (backend, threads, shape): best and median GFLOP/s over samples of
 // >= 30 ms each. Run each library in its own process (the OpenBLAS pthread pool and the OpenMP
@@ -73,6 +73,7 @@ std::function<void()> make_backend(const std::string& name, const Shape& s, cons
   using namespace slimformer::kernels;
   if (name == "dnnl_sgemm")
     return [=] { gemm_f32(false, true, s.M, s.N, s.K, 1.0f, in, s.K, w, s.K, 0.0f, out, s.N); };
+  if (name == "slim_linear") return [=] { linear_f32(out, in, w, nullptr, s.M, s.N, s.K); };
   if (name == "openblas")
     return [=] {
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s.M, s.N, s.K, 1.0f, in, s.K, w, s.K,

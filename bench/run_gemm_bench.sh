@@ -7,7 +7,7 @@ BUILD=${1:-build-perf}
 BIN="$BUILD/bench/slim_gemm_bench"
 OB_OMP=/usr/lib/x86_64-linux-gnu/openblas-openmp
 echo "# $(date -u +%FT%TZ) loadavg $(cat /proc/loadavg)"
-"$BIN" --ceiling --backends dnnl_sgemm,dnnl_matmul,dnnl_packed,slim_packed
+"$BIN" --ceiling --backends dnnl_sgemm,dnnl_matmul,dnnl_packed,slim_linear,slim_packed
 echo "## OpenBLAS pthread, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
 "$BIN" --backends openblas
 echo "## OpenBLAS pthread, OPENBLAS_CORETYPE unset"
