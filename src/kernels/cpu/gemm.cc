@@ -1,6 +1,7 @@
 #include "kernels/cpu/gemm.h"
 
 #include <dnnl.hpp>
+#include <omp.h>
 
 #include <cstring>
 #include <map>
@@ -22,7 +23,8 @@ namespace {
 // linear_f32 runs the oneDNN matmul primitive reading the weight in place ((N,K) row-major seen
 // as a (K,N) "ba" matrix) with the bias fused. Against dnnl_sgemm it is up to 2.4x faster where
 // sgemm splits the work badly over 2 threads (K=3072, N=768: docs/gemm.md). One primitive per
-// shape, created on first use.
+// (shape, thread count), created on first use: a primitive keeps the thread count it was created
+// with, so a later set_num_threads needs new ones.
 dnnl::engine& cpu_engine() {
   static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
   return eng;
@@ -33,9 +35,10 @@ dnnl::matmul linear_primitive(int64_t M, int64_t N, int64_t K, bool bias) {
   using tag = memory::format_tag;
   const dnnl::engine& eng = cpu_engine();
   static std::mutex mu;
-  static std::map<std::tuple<int64_t, int64_t, int64_t, bool>, dnnl::matmul> cache;
+  static std::map<std::tuple<int64_t, int64_t, int64_t, bool, int>, dnnl::matmul> cache;
+  const auto key = std::make_tuple(M, N, K, bias, omp_get_max_threads());
   std::lock_guard<std::mutex> lock(mu);
-  auto it = cache.find({M, N, K, bias});
+  auto it = cache.find(key);
   if (it != cache.end()) return it->second;
   const memory::desc src({M, K}, memory::data_type::f32, tag::ab);
   const memory::desc wei({K, N}, memory::data_type::f32, tag::ba);
@@ -43,7 +46,7 @@ dnnl::matmul linear_primitive(int64_t M, int64_t N, int64_t K, bool bias) {
   const memory::desc b({1, N}, memory::data_type::f32, tag::ab);
   const auto desc = bias ? dnnl::matmul::desc(src, wei, b, dst) : dnnl::matmul::desc(src, wei, dst);
   dnnl::matmul prim(dnnl::matmul::primitive_desc(desc, eng));
-  return cache.emplace(std::make_tuple(M, N, K, bias), prim).first->second;
+  return cache.emplace(key, prim).first->second;
 }
 
 }  // namespace

@@ -2,12 +2,14 @@
 // weights pre-packed (format "any", blocked 16x64 on AVX-512), the matmul primitive beats
 // dnnl_sgemm and OpenBLAS on every BERT shape, because sgemm re-packs B on every call.
 #include <dnnl.hpp>
+#include <omp.h>
 
 #include <cmath>
 #include <cstring>
 #include <map>
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -46,7 +48,8 @@ float apply_epilogue(Epilogue e, float x);
 
 }  // namespace
 
-// One primitive per (M, accumulate), created on first use. The packed layout depends only on
+// One primitive per (M, accumulate, thread count), created on first use (a primitive keeps the
+// thread count it was created with). The packed layout depends only on
 // (K, N) for the AVX-512 kernels, so every M reads the one packed copy; if a kernel ever wants
 // another layout for some M, that M gets its own re-packed copy (weights_for_m).
 struct PackedLinear::Impl {
@@ -56,7 +59,7 @@ struct PackedLinear::Impl {
   std::vector<float> bias_copy;       // for the K == 0 path
   struct Prim { dnnl::matmul matmul; memory weights; };
   mutable std::mutex mu;
-  mutable std::map<std::pair<int64_t, bool>, Prim> prims;
+  mutable std::map<std::tuple<int64_t, bool, int>, Prim> prims;
 
   dnnl::matmul::primitive_desc make_pd(int64_t M, bool accumulate, const memory::desc& w_md) const {
     const memory::desc src_md({M, K}, dt::f32, tag::ab), dst_md({M, N}, dt::f32, tag::ab);
@@ -71,8 +74,9 @@ struct PackedLinear::Impl {
   }
 
   const Prim& prim_for(int64_t M, bool accumulate) const {
+    const auto key = std::make_tuple(M, accumulate, omp_get_max_threads());
     std::lock_guard<std::mutex> lock(mu);
-    auto it = prims.find({M, accumulate});
+    auto it = prims.find(key);
     if (it != prims.end()) return it->second;
     Prim p;
     try {
@@ -85,7 +89,7 @@ struct PackedLinear::Impl {
       thread_stream().wait();
       p = {dnnl::matmul(pd), w};
     }
-    return prims.emplace(std::make_pair(M, accumulate), std::move(p)).first->second;
+    return prims.emplace(key, std::move(p)).first->second;
   }
 };
 
