@@ -2,6 +2,7 @@
 // ceiling. out (M,N) = in (M,K) . W^T with W (N,K) as nn.Linear stores it. Usage:
 //   slim_gemm_bench [--backends dnnl_sgemm,dnnl_matmul,dnnl_packed,openblas,slim_linear,slim_packed]
 //                   [--threads 1,2] [--ceiling] [--quick]
+//   slim_gemm_bench --bert   (the 48 linears of a BERT-base forward, PackedLinear, 2 threads)
 // Prints one markdown row per (backend, threads, shape): best and median GFLOP/s over samples of
 // >= 30 ms each. Run each library in its own process (the OpenBLAS pthread pool and the OpenMP
 // pool would otherwise spin against each other).
@@ -89,6 +90,41 @@ std::function<void()> make_backend(const std::string& name, const Shape& s, cons
   std::exit(2);
 }
 
+// The dense part of a BERT-base forward: 12 layers x (fused QKV, attention output + residual,
+// FFN up + GELU, FFN down + residual) through PackedLinear, on M tokens. Attention scores,
+// softmax and LayerNorm are not included: this is the floor the GEMMs set for a forward.
+void bert_linears(int64_t M, int threads) {
+  using slimformer::kernels::Epilogue;
+  using slimformer::kernels::PackedLinear;
+  slimformer::set_num_threads(threads);
+  const int64_t H = 768, F = 3072;
+  std::mt19937 rng(2);
+  std::uniform_real_distribution<float> d(-0.05f, 0.05f);
+  auto rnd = [&](int64_t n) { std::vector<float> v(n); for (auto& x : v) x = d(rng); return v; };
+  const auto wqkv = rnd(3 * H * H), wo = rnd(H * H), wu = rnd(F * H), wd = rnd(H * F), b = rnd(F * 3);
+  // one layer's weights reused 12 times would stay in cache; pack 12 distinct copies
+  std::vector<PackedLinear> qkv, o, up, down;
+  for (int l = 0; l < 12; ++l) {
+    qkv.emplace_back(wqkv.data(), b.data(), 3 * H, H);
+    o.emplace_back(wo.data(), b.data(), H, H);
+    up.emplace_back(wu.data(), b.data(), F, H, Epilogue::Gelu);
+    down.emplace_back(wd.data(), b.data(), H, F);
+  }
+  auto x = rnd(M * H), t3 = rnd(M * 3 * H), f = rnd(M * F);
+  auto forward = [&] {
+    for (int l = 0; l < 12; ++l) {
+      qkv[l].forward(t3.data(), x.data(), M);
+      o[l].forward(x.data(), t3.data(), M, true);   // stands in for the attention context
+      up[l].forward(f.data(), x.data(), M);
+      down[l].forward(x.data(), f.data(), M, true);
+    }
+  };
+  const double flops = 12.0 * 2 * M * (3 * H * H + H * H + 2 * H * F);
+  const Result r = time_gflops(forward, flops);
+  std::printf("| BERT-base linears, M=%ld | %d | %.1f ms | %.1f ms | %.0f GFLOP/s |\n", M, threads,
+              flops / r.best_gflops * 1e-6, flops / r.median_gflops * 1e-6, r.median_gflops);
+}
+
 void set_threads(const std::string& backend, int t) {
   slimformer::set_num_threads(t);
   if (backend == "openblas") openblas_set_num_threads(t);
@@ -108,6 +144,11 @@ int main(int argc, char** argv) {
       for (auto& t : split(argv[++i])) threads.push_back(std::stoi(t));
     } else if (a == "--ceiling") ceiling = true;
     else if (a == "--quick") quick = true;
+    else if (a == "--bert") {
+      std::printf("| what | threads | best | median | median rate |\n|---|---|---|---|---|\n");
+      for (int64_t m : {128, 1024}) bert_linears(m, 2);
+      return 0;
+    }
     else { std::fprintf(stderr, "unknown argument %s\n", a.c_str()); return 2; }
   }
   if (ceiling) {
