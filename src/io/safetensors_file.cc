@@ -1,0 +1,206 @@
+// SafetensorsFile: the whole file is mmapped read-only and tensors are views into it, so loading
+// a model copies nothing. Every header field is checked before any view can be handed out.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "io/json_file.h"
+#include "slimformer/checkpoint.h"
+#include "slimformer/error.h"
+
+namespace slimformer {
+namespace {
+
+// Closes the descriptor on every path out of the constructor.
+struct Fd {
+  int fd = -1;
+  ~Fd() { if (fd >= 0) ::close(fd); }
+};
+
+std::string quoted(const std::string& s) { return "'" + s + "'"; }
+
+uint64_t read_le64(const unsigned char* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+
+[[noreturn]] void bad(const std::string& path, const std::string& what) {
+  throw FormatError("safetensors file " + quoted(path) + ": " + what);
+}
+
+// numel x element size, or false when it does not fit in 64 bits.
+bool span_bytes(const Shape& shape, size_t elem, uint64_t* out) {
+  uint64_t n = elem;
+  for (int64_t d : shape) {
+    if (__builtin_mul_overflow(n, static_cast<uint64_t>(d), &n)) return false;
+  }
+  *out = n;
+  return true;
+}
+
+std::string supported_dtypes() {
+  std::string s;
+  for (DType t : {DType::F32, DType::F16, DType::BF16, DType::I8, DType::I32, DType::I64}) {
+    if (!s.empty()) s += ' ';
+    s += dtype_name(t);
+  }
+  return s;
+}
+
+Shape parse_shape(const io::Json& v, const std::string& path, const std::string& name) {
+  if (!v.is_array()) bad(path, "tensor " + quoted(name) + ": 'shape' must be an array of integers");
+  Shape shape;
+  for (const auto& d : v) {
+    if (d.is_number_unsigned() && d.get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX)) {
+      shape.push_back(d.get<int64_t>());
+    } else if (d.is_number_integer() && !d.is_number_unsigned()) {
+      bad(path, "tensor " + quoted(name) + ": dimension " + d.dump() + " in 'shape' is negative");
+    } else {
+      bad(path, "tensor " + quoted(name) + ": 'shape' must hold non-negative integers, got " + d.dump());
+    }
+  }
+  return shape;
+}
+
+// [begin, end) relative to the data section.
+std::pair<uint64_t, uint64_t> parse_offsets(const io::Json& v, const std::string& path,
+                                            const std::string& name) {
+  const bool ok = v.is_array() && v.size() == 2 && v[0].is_number_unsigned() && v[1].is_number_unsigned();
+  if (!ok) {
+    bad(path, "tensor " + quoted(name) + ": 'data_offsets' must be [begin, end] with non-negative integers, got " +
+                  v.dump());
+  }
+  return {v[0].get<uint64_t>(), v[1].get<uint64_t>()};
+}
+
+std::map<std::string, std::string> parse_metadata(const io::Json& v, const std::string& path) {
+  if (!v.is_object()) bad(path, "'__metadata__' must be an object of string values, got " + io::json_type_name(v));
+  std::map<std::string, std::string> out;
+  for (const auto& [k, val] : v.items()) {
+    if (!val.is_string()) {
+      bad(path, "'__metadata__' value of " + quoted(k) + " must be a string, got " + io::json_type_name(val));
+    }
+    out[k] = val.get<std::string>();
+  }
+  return out;
+}
+
+}  // namespace
+
+SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
+  Fd f;
+  f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (f.fd < 0) throw IoError("cannot open safetensors file " + quoted(path) + ": " + std::strerror(errno));
+  struct stat st{};
+  if (::fstat(f.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    throw IoError("safetensors path " + quoted(path) + " is not a readable regular file");
+  }
+  size_ = static_cast<size_t>(st.st_size);
+  if (size_ < 8) bad(path, "is " + std::to_string(size_) + " bytes, shorter than the 8-byte header length");
+
+  unsigned char len_bytes[8];
+  if (::pread(f.fd, len_bytes, 8, 0) != 8) throw IoError("cannot read " + quoted(path) + ": " + std::strerror(errno));
+  const uint64_t header_len = read_le64(len_bytes);
+  // Both limits are checked before anything is allocated, so a hostile length cannot exhaust memory.
+  if (header_len > kMaxHeaderBytes) {
+    bad(path, "header length " + std::to_string(header_len) + " exceeds the limit of " +
+                  std::to_string(kMaxHeaderBytes) + " bytes");
+  }
+  if (header_len > size_ - 8) {
+    bad(path, "header length " + std::to_string(header_len) + " runs past the end of the " +
+                  std::to_string(size_) + "-byte file");
+  }
+
+  void* addr = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, f.fd, 0);
+  if (addr == MAP_FAILED) throw IoError("cannot mmap " + quoted(path) + ": " + std::strerror(errno));
+  const size_t mapped = size_;
+  mapping_ = std::shared_ptr<const void>(addr, [mapped](const void* p) { ::munmap(const_cast<void*>(p), mapped); });
+  const auto* bytes = static_cast<const unsigned char*>(addr);
+  base_ = bytes + 8 + header_len;
+  const uint64_t data_size = size_ - 8 - header_len;
+
+  io::Json header;
+  try {
+    header = io::Json::parse(bytes + 8, bytes + 8 + header_len);
+  } catch (const io::Json::exception& e) {
+    bad(path, std::string("header is not valid JSON: ") + e.what());
+  }
+  if (!header.is_object()) bad(path, "header must be a JSON object, got " + io::json_type_name(header));
+
+  for (const auto& [name, v] : header.items()) {
+    if (name == "__metadata__") {
+      metadata_ = parse_metadata(v, path);
+      continue;
+    }
+    const std::string t = "tensor " + quoted(name);
+    if (!v.is_object()) bad(path, t + ": entry must be an object, got " + io::json_type_name(v));
+    for (const char* key : {"dtype", "shape", "data_offsets"}) {
+      if (!v.contains(key)) bad(path, t + ": entry lacks '" + key + "'");
+    }
+    if (!v["dtype"].is_string()) bad(path, t + ": 'dtype' must be a string, got " + v["dtype"].dump());
+    Entry e{};
+    const std::string dtype = v["dtype"].get<std::string>();
+    if (!dtype_from_name(dtype, &e.dtype)) {
+      bad(path, t + ": unsupported dtype '" + dtype + "' (supported: " + supported_dtypes() + ")");
+    }
+    e.shape = parse_shape(v["shape"], path, name);
+    const auto [begin, end] = parse_offsets(v["data_offsets"], path, name);
+    if (begin > end) bad(path, t + ": data_offsets begin " + std::to_string(begin) + " > end " + std::to_string(end));
+    if (end > data_size) {
+      bad(path, t + ": data_offsets end " + std::to_string(end) + " is past the " + std::to_string(data_size) +
+                    "-byte data section");
+    }
+    uint64_t expected = 0;
+    if (!span_bytes(e.shape, dtype_size(e.dtype), &expected)) {
+      bad(path, t + ": shape " + shape_str(e.shape) + " overflows 64-bit byte counts");
+    }
+    if (expected != end - begin) {
+      bad(path, t + ": shape " + shape_str(e.shape) + " x " + dtype + " needs " + std::to_string(expected) +
+                    " bytes but data_offsets span " + std::to_string(end - begin));
+    }
+    e.begin = begin;
+    e.end = end;
+    entries_.emplace(name, std::move(e));
+  }
+
+  // Two tensors must never share bytes: sort the spans and compare neighbours.
+  std::vector<std::pair<const std::string*, const Entry*>> spans;
+  for (const auto& [name, e] : entries_) {
+    if (e.end > e.begin) spans.emplace_back(&name, &e);
+  }
+  std::sort(spans.begin(), spans.end(), [](auto& a, auto& b) { return a.second->begin < b.second->begin; });
+  for (size_t i = 1; i < spans.size(); ++i) {
+    if (spans[i].second->begin < spans[i - 1].second->end) {
+      bad(path, "tensors " + quoted(*spans[i - 1].first) + " and " + quoted(*spans[i].first) +
+                    " overlap in the data section");
+    }
+  }
+}
+
+SafetensorsFile::~SafetensorsFile() = default;
+
+std::vector<std::string> SafetensorsFile::names() const {
+  std::vector<std::string> out;
+  out.reserve(entries_.size());
+  for (const auto& [name, e] : entries_) out.push_back(name);
+  return out;
+}
+
+Tensor SafetensorsFile::get(const std::string& name) const {
+  auto it = entries_.find(name);
+  if (it == entries_.end()) {
+    throw ModelError("tensor " + quoted(name) + " not found in safetensors file " + quoted(path_));
+  }
+  const Entry& e = it->second;
+  // The mapping is read-only: a caller that writes through raw() faults rather than changing the file.
+  void* data = const_cast<unsigned char*>(base_ + e.begin);
+  return Tensor::view(data, e.shape, e.dtype, mapping_);
+}
+
+}  // namespace slimformer
