@@ -3,6 +3,7 @@
 //   slim_gemm_bench [--backends dnnl_sgemm,dnnl_matmul,dnnl_packed,openblas,slim_linear,slim_packed]
 //                   [--threads 1,2] [--ceiling] [--quick]
 //   slim_gemm_bench --bert   (the 48 linears of a BERT-base forward, PackedLinear, 2 threads)
+//   slim_gemm_bench --attention   (one layer's attention products, batched vs looped, 2 threads)
 // Prints one markdown row per (backend, threads, shape): best and median GFLOP/s over samples of
 // >= 30 ms each. Run each library in its own process (the OpenBLAS pthread pool and the OpenMP
 // pool would otherwise spin against each other).
@@ -125,6 +126,39 @@ void bert_linears(int64_t M, int threads) {
               flops / r.best_gflops * 1e-6, flops / r.median_gflops * 1e-6, r.median_gflops);
 }
 
+// Attention's two batched products for BERT-base (12 heads of 64) at B x 128 tokens, 2 threads:
+// one gemm_batched_f32 call each (with and without the additive mask) against a loop of
+// gemm_f32 (dnnl_sgemm) calls per (batch, head).
+void attention_products(int64_t Bn) {
+  using namespace slimformer::kernels;
+  slimformer::set_num_threads(2);
+  const int64_t H = 12, D = 64, T = 128, HD = H * D;
+  std::vector<float> qkv(Bn * T * 3 * HD, 0.01f), S(Bn * H * T * T), ctx(Bn * T * HD), mask(Bn * T, 0.0f);
+  const BatchStride s_qkv{T * 3 * HD, D}, s_sc{H * T * T, T * T}, s_ctx{T * HD, D};
+  const float* q = qkv.data();
+  const float* k = q + HD;
+  const float* v = q + 2 * HD;
+  const double flops = 2.0 * 2 * Bn * H * T * T * D;
+  auto batched = [&](const float* add) {
+    gemm_batched_f32(true, Bn, H, T, T, D, 0.125f, q, 3 * HD, s_qkv, k, 3 * HD, s_qkv, S.data(), T, s_sc, add);
+    gemm_batched_f32(false, Bn, H, T, D, T, 1.0f, S.data(), T, s_sc, v, 3 * HD, s_qkv, ctx.data(), HD, s_ctx);
+  };
+  auto looped = [&] {
+    for (int64_t b = 0; b < Bn; ++b)
+      for (int64_t h = 0; h < H; ++h) {
+        const int64_t o = b * T * 3 * HD + h * D;
+        float* sc = S.data() + (b * H + h) * T * T;
+        gemm_f32(false, true, T, T, D, 0.125f, q + o, 3 * HD, k + o, 3 * HD, 0.0f, sc, T);
+        gemm_f32(false, false, T, D, T, 1.0f, sc, T, v + o, 3 * HD, 0.0f, ctx.data() + b * T * HD + h * D, HD);
+      }
+  };
+  const Result a = time_gflops([&] { batched(nullptr); }, flops);
+  const Result m = time_gflops([&] { batched(mask.data()); }, flops);
+  const Result l = time_gflops(looped, flops);
+  auto ms = [&](const Result& r) { return flops / r.median_gflops * 1e-6; };
+  std::printf("| %ld | %.3f ms | %.3f ms | %.3f ms |\n", Bn, ms(a), ms(m), ms(l));
+}
+
 void set_threads(const std::string& backend, int t) {
   slimformer::set_num_threads(t);
   if (backend == "openblas") openblas_set_num_threads(t);
@@ -144,7 +178,11 @@ int main(int argc, char** argv) {
       for (auto& t : split(argv[++i])) threads.push_back(std::stoi(t));
     } else if (a == "--ceiling") ceiling = true;
     else if (a == "--quick") quick = true;
-    else if (a == "--bert") {
+    else if (a == "--attention") {
+      std::printf("| batch | batched | batched + mask | loop of gemm_f32 |\n|---|---|---|---|\n");
+      for (int64_t b : {1, 8}) attention_products(b);
+      return 0;
+    } else if (a == "--bert") {
       std::printf("| what | threads | best | median | median rate |\n|---|---|---|---|---|\n");
       for (int64_t m : {128, 1024}) bert_linears(m, 2);
       return 0;

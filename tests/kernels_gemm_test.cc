@@ -198,3 +198,64 @@ TEST(KernelsGemm, PackedLinearEdgeCases) {
   EXPECT_THROW(lin.forward(out, w.data(), -1), slimformer::InputError);
   lin.forward(nullptr, nullptr, 0);   // M == 0 is a no-op
 }
+
+namespace {
+
+// The batched product by the scalar reference, one (o, i) at a time.
+void batched_ref(bool trans_b, int64_t bo, int64_t bi, int64_t M, int64_t N, int64_t K, float alpha,
+                 const float* A, int64_t lda, sk::BatchStride sa, const float* B, int64_t ldb,
+                 sk::BatchStride sb, float* C, int64_t ldc, sk::BatchStride sc, const float* add) {
+  for (int64_t o = 0; o < bo; ++o)
+    for (int64_t i = 0; i < bi; ++i) {
+      float* c = C + o * sc.outer + i * sc.inner;
+      sk::gemm_f32_ref(false, trans_b, M, N, K, alpha, A + o * sa.outer + i * sa.inner, lda,
+                       B + o * sb.outer + i * sb.inner, ldb, 0.0f, c, ldc);
+      if (add)
+        for (int64_t r = 0; r < M; ++r)
+          for (int64_t j = 0; j < N; ++j) c[r * ldc + j] += add[o * N + j];
+    }
+}
+
+}  // namespace
+
+// Attention's two products on the fused layouts: qkv (B,T,3,H,D), scores (B,H,T,T), ctx (B,T,H,D).
+TEST(KernelsGemm, BatchedMatchesReferenceOnAttentionLayouts) {
+  for (int64_t Bn : {1, 3})
+    for (int64_t H : {1, 3})
+      for (int64_t T : {1, 17, 130})
+        for (int64_t D : {1, 17})
+          for (bool mask : {false, true}) {
+            const int64_t HD = H * D;
+            const auto qkv = random_vec(Bn * T * 3 * HD, 20), add = random_vec(Bn * T, 21);
+            const sk::BatchStride s_qkv{T * 3 * HD, D}, s_sc{H * T * T, T * T}, s_ctx{T * HD, D};
+            std::vector<float> S(Bn * H * T * T, 5.0f), R(S.size(), 5.0f);
+            const float alpha = 1.0f / std::sqrt(static_cast<float>(D));
+            sk::gemm_batched_f32(true, Bn, H, T, T, D, alpha, qkv.data(), 3 * HD, s_qkv,
+                                 qkv.data() + HD, 3 * HD, s_qkv, S.data(), T, s_sc,
+                                 mask ? add.data() : nullptr);
+            batched_ref(true, Bn, H, T, T, D, alpha, qkv.data(), 3 * HD, s_qkv, qkv.data() + HD,
+                        3 * HD, s_qkv, R.data(), T, s_sc, mask ? add.data() : nullptr);
+            const std::string where = "B=" + std::to_string(Bn) + " H=" + std::to_string(H) +
+                                      " T=" + std::to_string(T) + " D=" + std::to_string(D);
+            expect_near_all(S, R, tol(D), "scores " + where);
+            // context = P . V, written into (B,T,H,D)
+            std::vector<float> ctx(Bn * T * HD, 9.0f), ref(ctx.size(), 9.0f);
+            sk::gemm_batched_f32(false, Bn, H, T, D, T, 1.0f, S.data(), T, s_sc,
+                                 qkv.data() + 2 * HD, 3 * HD, s_qkv, ctx.data(), HD, s_ctx);
+            batched_ref(false, Bn, H, T, D, T, 1.0f, S.data(), T, s_sc, qkv.data() + 2 * HD,
+                        3 * HD, s_qkv, ref.data(), HD, s_ctx, nullptr);
+            expect_near_all(ctx, ref, tol(T) * 4, "context " + where);
+          }
+}
+
+TEST(KernelsGemm, BatchedRejectsBadStridesAndHandlesEmpty) {
+  float x[4] = {1, 2, 3, 4};
+  EXPECT_THROW(sk::gemm_batched_f32(false, 2, 1, 1, 1, 1, 1.0f, x, 1, {0, 0}, x, 1, {1, 0}, x, 1,
+                                    {1, 0}),
+               slimformer::InputError);
+  const float add[2] = {0.5f, -0.5f};
+  float c[2] = {7, 7};
+  sk::gemm_batched_f32(false, 1, 1, 1, 2, 0, 1.0f, x, 1, {}, x, 1, {}, c, 2, {}, add);   // K == 0
+  EXPECT_EQ(c[0], 0.5f);
+  EXPECT_EQ(c[1], -0.5f);
+}

@@ -21,6 +21,22 @@ void gemm_f32_ref(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, f
                   const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
                   int64_t ldc);
 
+// Element offsets between consecutive matrices of a two-level batch (e.g. batch x heads).
+struct BatchStride {
+  int64_t outer = 0, inner = 0;
+};
+
+// For every o < batch_outer, i < batch_inner, with X[o,i] = X + o*sx.outer + i*sx.inner:
+//   C[o,i] (M,N) = alpha * A[o,i] (M,K) . op(B[o,i]) [+ row_add[o] on every row]
+// A's rows are lda apart; B is (K,N) with rows ldb apart, or (N,K) when trans_b; C's rows are
+// ldc apart and C is overwritten; row_add is null or (batch_outer, N) contiguous (attention's
+// additive padding mask). One library call over the whole batch, so attention's scores
+// (Q.K^T) and context (P.V) read the fused (B,T,3,H,D) QKV and write (B,T,H,D) in place.
+void gemm_batched_f32(bool trans_b, int64_t batch_outer, int64_t batch_inner, int64_t M, int64_t N,
+                      int64_t K, float alpha, const float* A, int64_t lda, BatchStride sa,
+                      const float* B, int64_t ldb, BatchStride sb, float* C, int64_t ldc,
+                      BatchStride sc, const float* row_add = nullptr);
+
 // What a PackedLinear applies to in . W^T + bias before writing out (fused into the GEMM).
 enum class Epilogue { None, Gelu /* erf */, GeluTanh, Relu };
 
