@@ -1,0 +1,108 @@
+// Encoder: checks a batch, then embeddings -> layers -> (pooler), with one workspace per forward.
+#include "slimformer/encoder.h"
+
+#include <cstring>
+
+#include "kernels/cpu/ops.h"
+#include "model/layers.h"
+#include "model/weights.h"
+#include "slimformer/error.h"
+
+namespace slimformer {
+
+struct Encoder::Impl {
+  std::shared_ptr<const Checkpoint> checkpoint;
+  model::EncoderWeights weights;
+};
+
+namespace {
+
+void check_range(const std::vector<int64_t>& v, int64_t limit, const char* what, const char* limit_name,
+                 int64_t seq) {
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] < 0 || v[i] >= limit) {
+      throw InputError(std::string(what) + " " + std::to_string(v[i]) + " at row " + std::to_string(i / seq) +
+                       ", position " + std::to_string(i % seq) + " is outside [0, " + std::to_string(limit) + ") (" +
+                       limit_name + ")");
+    }
+  }
+}
+
+// Everything forward() indexes with is checked here, so the kernels never read out of range.
+void check_batch(const Batch& b, const EncoderConfig& c) {
+  if (b.batch < 0 || b.seq < 0) throw InputError("batch shape (" + std::to_string(b.batch) + ", " + std::to_string(b.seq) + ") is negative");
+  const size_t n = static_cast<size_t>(b.batch * b.seq);
+  if (b.ids.size() != n) {
+    throw InputError("batch ids hold " + std::to_string(b.ids.size()) + " values, expected batch x seq = " + std::to_string(n));
+  }
+  if (b.mask.size() != n) {
+    throw InputError("batch mask holds " + std::to_string(b.mask.size()) + " values, expected batch x seq = " + std::to_string(n));
+  }
+  if (!b.type_ids.empty() && b.type_ids.size() != n) {
+    throw InputError("batch type_ids hold " + std::to_string(b.type_ids.size()) + " values, expected 0 or " + std::to_string(n));
+  }
+  const int64_t limit = c.max_position_embeddings - c.position_offset;
+  if (b.seq > limit) {
+    throw InputError("sequence length " + std::to_string(b.seq) + " exceeds the model's limit of " + std::to_string(limit) +
+                     " tokens (max_position_embeddings " + std::to_string(c.max_position_embeddings) + ")");
+  }
+  if (b.seq == 0) return;
+  check_range(b.ids, c.vocab_size, "token id", "vocab_size", b.seq);
+  check_range(b.mask, 2, "attention mask value", "0 or 1", b.seq);
+  if (c.type_vocab_size > 0) check_range(b.type_ids, c.type_vocab_size, "token type id", "type_vocab_size", b.seq);
+}
+
+Tensor copy_of(const Tensor& t) {
+  Tensor c = Tensor::empty(t.shape());
+  if (t.nbytes()) std::memcpy(c.raw(), t.raw(), t.nbytes());
+  return c;
+}
+
+}  // namespace
+
+Encoder::Encoder(std::shared_ptr<const Checkpoint> checkpoint) : impl_(std::make_unique<Impl>()) {
+  if (!checkpoint) throw ModelError("Encoder needs a checkpoint, got null");
+  impl_->checkpoint = std::move(checkpoint);
+  impl_->weights = model::load_weights(*impl_->checkpoint, model::tensor_names_for(*impl_->checkpoint));
+}
+
+Encoder::~Encoder() = default;
+
+const EncoderConfig& Encoder::config() const { return impl_->checkpoint->config(); }
+bool Encoder::has_pooler() const { return impl_->weights.has_pooler; }
+int64_t Encoder::parameter_count() const { return impl_->weights.parameter_count; }
+size_t Encoder::weights_bytes() const { return impl_->weights.bytes; }
+
+ForwardResult Encoder::forward(const Batch& batch, const ForwardOptions& opt) const {
+  const EncoderConfig& c = config();
+  check_batch(batch, c);
+  const model::Dims d{batch.batch, batch.seq, c.hidden_size, c.num_heads, c.hidden_size / c.num_heads,
+                      c.intermediate_size};
+  const model::EncoderWeights& w = impl_->weights;
+  ForwardResult r;
+  Tensor hidden = Tensor::empty({d.batch, d.seq, d.hidden});
+  if (d.rows() == 0) {
+    r.last_hidden_state = hidden;
+    if (w.has_pooler) r.pooler_output = Tensor::empty({d.batch, d.hidden});
+    return r;
+  }
+  const std::vector<int64_t> positions = model::position_ids(batch.ids, c, d.batch, d.seq);
+  const int64_t* types = (w.token_type && !batch.type_ids.empty()) ? batch.type_ids.data() : nullptr;
+  model::embeddings_forward(hidden.data<float>(), w, c, d, batch.ids.data(), positions.data(), types);
+  if (opt.keep_all_hidden_states) r.hidden_states.push_back(copy_of(hidden));
+
+  model::Workspace ws(d);
+  kernels::additive_mask(ws.add_mask.data<float>(), batch.mask.data(), d.batch, d.seq);
+  for (const model::LayerWeights& layer : w.layers) {
+    model::encoder_layer_forward(hidden.data<float>(), layer, c, d, ws);
+    if (opt.keep_all_hidden_states) r.hidden_states.push_back(copy_of(hidden));
+  }
+  if (w.has_pooler) {
+    r.pooler_output = Tensor::empty({d.batch, d.hidden});
+    model::pooler_forward(r.pooler_output.data<float>(), hidden.data<float>(), w.pooler, d);
+  }
+  r.last_hidden_state = hidden;
+  return r;
+}
+
+}  // namespace slimformer

@@ -1,0 +1,41 @@
+// The encoder's building blocks on (B*T, H) row-major activations: embeddings, one post-LN
+// encoder layer, the BERT pooler. Buffers come from a Workspace allocated once per forward.
+#pragma once
+#include <vector>
+
+#include "model/weights.h"
+#include "slimformer/checkpoint.h"
+#include "slimformer/tensor.h"
+
+namespace slimformer::model {
+
+struct Dims {
+  int64_t batch, seq, hidden, heads, head_dim, intermediate;
+  int64_t rows() const { return batch * seq; }
+};
+
+// Scratch for one forward, reused by every layer (counting allocator: peak bytes are exact).
+struct Workspace {
+  explicit Workspace(const Dims& d);
+  Tensor proj;        // (3, B*T, H): q, k, v projections; later the attention output
+  Tensor heads;       // (3, B, h, T, d): q, k, v split into heads
+  Tensor ctx;         // (B*T, H): attention context with heads merged
+  Tensor mid;         // (B*T, I): feed-forward intermediate
+  Tensor scores;      // attention's per-thread row of scores
+  Tensor add_mask;    // (B, T): 0 for tokens, kMaskedScore for padding
+};
+
+// out (B*T, H) = LayerNorm(word[ids] + position[pos] + token_type[types]); types may be null.
+void embeddings_forward(float* out, const EncoderWeights& w, const EncoderConfig& c, const Dims& d,
+                        const int64_t* ids, const int64_t* positions, const int64_t* types);
+
+// x (B*T, H) in place: x = LN(x + attn(x)); x = LN(x + ffn(x)). ws.add_mask must be filled.
+void encoder_layer_forward(float* x, const LayerWeights& w, const EncoderConfig& c, const Dims& d, Workspace& ws);
+
+// out (B, H) = tanh(dense(hidden[:, 0, :])) for hidden (B, T, H).
+void pooler_forward(float* out, const float* hidden, const Linear& dense, const Dims& d);
+
+// Position ids (B*T): 0..T-1, or RoBERTa's: pad + cumulative count of non-pad ids, pad for pads.
+std::vector<int64_t> position_ids(const std::vector<int64_t>& ids, const EncoderConfig& c, int64_t batch, int64_t seq);
+
+}  // namespace slimformer::model
