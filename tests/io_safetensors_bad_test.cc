@@ -1,6 +1,7 @@
 // Every malformed safetensors file is refused in the constructor with a FormatError (IoError for a
 // missing file) that names the file, the tensor where there is one, and what was expected.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "io_test_util.h"
 #include "slimformer/checkpoint.h"
@@ -30,6 +31,14 @@ TEST_F(IoSafetensorsBad, MissingFileIsIoError) {
   expect_error<IoError>([&] { SafetensorsFile f(path_); }, {path_});
 }
 
+TEST_F(IoSafetensorsBad, FolderOrFifoIsIoErrorWithoutBlocking) {
+  const std::string dir = slimtest::make_temp_dir();
+  expect_error<IoError>([&] { SafetensorsFile f(dir); }, {dir, "not a readable regular file"});
+  const std::string fifo = dir + "/pipe.safetensors";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  expect_error<IoError>([&] { SafetensorsFile f(fifo); }, {fifo});
+}
+
 TEST_F(IoSafetensorsBad, ShorterThanEightBytes) {
   iotest::write_bytes(path_, "abc");
   expect_error<FormatError>([&] { SafetensorsFile f(path_); }, {path_, "shorter than the 8-byte"});
@@ -52,6 +61,8 @@ TEST_F(IoSafetensorsBad, HeaderNotJsonOrNotObject) {
   expect_format_error("\xff\xfe", "", {"not valid JSON"});
   expect_format_error("[1, 2]", "", {"must be a JSON object", "array"});
   expect_format_error(std::string(100000, '['), "", {"not valid JSON"});   // deep nesting, no crash
+  expect_format_error("{\"w\": " + std::string(100000, '[') + std::string(100000, ']') + "}", "",
+                      {"'w'", "must be an object"});
 }
 
 TEST_F(IoSafetensorsBad, EntryFieldsMissingOrMistyped) {

@@ -105,6 +105,8 @@ TEST(IoSafetensors, WriterRefusesBadNamesAndWritesNothing) {
   expect_error<InputError>([&] { write_safetensors(dir + "/x.safetensors", {{"__metadata__", patterned({1}, DType::F32, 0)}}); },
                            {"__metadata__"});
   expect_error<InputError>([&] { write_safetensors(dir + "/x.safetensors", {{"w", Tensor()}}); }, {"'w'", "no data"});
+  expect_error<InputError>([&] { write_safetensors(dir + "/x.safetensors", {{"bad\xff", patterned({1}, DType::F32, 0)}}); },
+                           {"UTF-8"});
   EXPECT_TRUE(dir_entries(dir).empty());
 }
 

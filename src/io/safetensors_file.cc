@@ -95,7 +95,8 @@ std::map<std::string, std::string> parse_metadata(const io::Json& v, const std::
 
 SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
   Fd f;
-  f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below as not a regular file.
+  f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (f.fd < 0) throw IoError("cannot open safetensors file " + quoted(path) + ": " + std::strerror(errno));
   struct stat st{};
   if (::fstat(f.fd, &st) != 0 || !S_ISREG(st.st_mode)) {

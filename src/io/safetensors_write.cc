@@ -39,7 +39,12 @@ void write_safetensors(const std::string& path, const std::map<std::string, Tens
     header[name] = {{"dtype", dtype_name(t.dtype())}, {"shape", t.shape()}, {"data_offsets", {offset, offset + t.nbytes()}}};
     offset += t.nbytes();
   }
-  std::string text = header.dump();
+  std::string text;
+  try {
+    text = header.dump();
+  } catch (const io::Json::exception& e) {   // a name or metadata string that is not UTF-8
+    throw InputError("cannot write '" + path + "': tensor names and metadata must be UTF-8 (" + e.what() + ")");
+  }
   text.append(align_up(8 + text.size()) - 8 - text.size(), ' ');
 
   unsigned char len[8];
