@@ -182,6 +182,7 @@ TEST(KernelsGemm, PackedLinearConcurrentCallsAgree) {
 
 TEST(KernelsGemm, PackedLinearEdgeCases) {
   EXPECT_THROW(sk::PackedLinear(nullptr, nullptr, -1, 3), slimformer::InputError);
+  EXPECT_THROW(sk::PackedLinear(nullptr, nullptr, 2, 3), slimformer::InputError);
   const sk::PackedLinear empty;
   float x = 0;
   EXPECT_THROW(empty.forward(&x, &x, 1), slimformer::InputError);

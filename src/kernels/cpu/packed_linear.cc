@@ -106,6 +106,9 @@ PackedLinear::PackedLinear(const float* weight, const float* bias, int64_t N, in
   if (N < 0 || K < 0)
     throw InputError("PackedLinear: N and K must be >= 0, got N=" + std::to_string(N) +
                      " K=" + std::to_string(K));
+  if (weight == nullptr && N > 0 && K > 0)
+    throw InputError("PackedLinear: weight is null for a " + std::to_string(N) + "x" +
+                     std::to_string(K) + " layer");
   Impl& im = *impl_;
   im.N = N;
   im.K = K;
