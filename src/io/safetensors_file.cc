@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <tuple>
 
 #include "io/json_file.h"
 #include "slimformer/checkpoint.h"
@@ -91,6 +92,61 @@ std::map<std::string, std::string> parse_metadata(const io::Json& v, const std::
   return out;
 }
 
+struct ParsedEntry {
+  DType dtype;
+  Shape shape;
+  uint64_t begin, end;
+};
+
+// One header entry, checked against the data section's size.
+ParsedEntry parse_entry(const std::string& name, const io::Json& v, const std::string& path, uint64_t data_size) {
+  const std::string t = "tensor " + quoted(name);
+  if (!v.is_object()) bad(path, t + ": entry must be an object, got " + io::json_type_name(v));
+  for (const char* key : {"dtype", "shape", "data_offsets"}) {
+    if (!v.contains(key)) bad(path, t + ": entry lacks '" + key + "'");
+  }
+  if (!v["dtype"].is_string()) bad(path, t + ": 'dtype' must be a string, got " + v["dtype"].dump());
+  ParsedEntry e{};
+  const std::string dtype = v["dtype"].get<std::string>();
+  if (!dtype_from_name(dtype, &e.dtype)) {
+    bad(path, t + ": unsupported dtype '" + dtype + "' (supported: " + supported_dtypes() + ")");
+  }
+  e.shape = parse_shape(v["shape"], path, name);
+  std::tie(e.begin, e.end) = parse_offsets(v["data_offsets"], path, name);
+  if (e.begin > e.end) {
+    bad(path, t + ": data_offsets begin " + std::to_string(e.begin) + " > end " + std::to_string(e.end));
+  }
+  if (e.end > data_size) {
+    bad(path, t + ": data_offsets end " + std::to_string(e.end) + " is past the " + std::to_string(data_size) +
+                  "-byte data section");
+  }
+  uint64_t expected = 0;
+  if (!span_bytes(e.shape, dtype_size(e.dtype), &expected)) {
+    bad(path, t + ": shape " + shape_str(e.shape) + " overflows 64-bit byte counts");
+  }
+  if (expected != e.end - e.begin) {
+    bad(path, t + ": shape " + shape_str(e.shape) + " x " + dtype + " needs " + std::to_string(expected) +
+                  " bytes but data_offsets span " + std::to_string(e.end - e.begin));
+  }
+  return e;
+}
+
+// Two tensors must never share bytes: sort the non-empty spans and compare neighbours.
+template <class EntryMap>
+void check_no_overlap(const EntryMap& entries, const std::string& path) {
+  std::vector<std::pair<const std::string*, std::pair<size_t, size_t>>> spans;
+  for (const auto& [name, e] : entries) {
+    if (e.end > e.begin) spans.push_back({&name, {e.begin, e.end}});
+  }
+  std::sort(spans.begin(), spans.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+  for (size_t i = 1; i < spans.size(); ++i) {
+    if (spans[i].second.first < spans[i - 1].second.second) {
+      bad(path, "tensors " + quoted(*spans[i - 1].first) + " and " + quoted(*spans[i].first) +
+                    " overlap in the data section");
+    }
+  }
+}
+
 }  // namespace
 
 SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
@@ -139,49 +195,10 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
       metadata_ = parse_metadata(v, path);
       continue;
     }
-    const std::string t = "tensor " + quoted(name);
-    if (!v.is_object()) bad(path, t + ": entry must be an object, got " + io::json_type_name(v));
-    for (const char* key : {"dtype", "shape", "data_offsets"}) {
-      if (!v.contains(key)) bad(path, t + ": entry lacks '" + key + "'");
-    }
-    if (!v["dtype"].is_string()) bad(path, t + ": 'dtype' must be a string, got " + v["dtype"].dump());
-    Entry e{};
-    const std::string dtype = v["dtype"].get<std::string>();
-    if (!dtype_from_name(dtype, &e.dtype)) {
-      bad(path, t + ": unsupported dtype '" + dtype + "' (supported: " + supported_dtypes() + ")");
-    }
-    e.shape = parse_shape(v["shape"], path, name);
-    const auto [begin, end] = parse_offsets(v["data_offsets"], path, name);
-    if (begin > end) bad(path, t + ": data_offsets begin " + std::to_string(begin) + " > end " + std::to_string(end));
-    if (end > data_size) {
-      bad(path, t + ": data_offsets end " + std::to_string(end) + " is past the " + std::to_string(data_size) +
-                    "-byte data section");
-    }
-    uint64_t expected = 0;
-    if (!span_bytes(e.shape, dtype_size(e.dtype), &expected)) {
-      bad(path, t + ": shape " + shape_str(e.shape) + " overflows 64-bit byte counts");
-    }
-    if (expected != end - begin) {
-      bad(path, t + ": shape " + shape_str(e.shape) + " x " + dtype + " needs " + std::to_string(expected) +
-                    " bytes but data_offsets span " + std::to_string(end - begin));
-    }
-    e.begin = begin;
-    e.end = end;
-    entries_.emplace(name, std::move(e));
+    const ParsedEntry e = parse_entry(name, v, path, data_size);
+    entries_.emplace(name, Entry{e.dtype, e.shape, e.begin, e.end});
   }
-
-  // Two tensors must never share bytes: sort the spans and compare neighbours.
-  std::vector<std::pair<const std::string*, const Entry*>> spans;
-  for (const auto& [name, e] : entries_) {
-    if (e.end > e.begin) spans.emplace_back(&name, &e);
-  }
-  std::sort(spans.begin(), spans.end(), [](auto& a, auto& b) { return a.second->begin < b.second->begin; });
-  for (size_t i = 1; i < spans.size(); ++i) {
-    if (spans[i].second->begin < spans[i - 1].second->end) {
-      bad(path, "tensors " + quoted(*spans[i - 1].first) + " and " + quoted(*spans[i].first) +
-                    " overlap in the data section");
-    }
-  }
+  check_no_overlap(entries_, path);
 }
 
 SafetensorsFile::~SafetensorsFile() = default;
