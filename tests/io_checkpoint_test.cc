@@ -66,6 +66,9 @@ TEST_F(IoCheckpoint, BadIndex) {
   const std::string index = dir_ + "/model.safetensors.index.json";
   iotest::write_bytes(index, R"({"weight_map": {"a": "gone.safetensors"}})");
   expect_error<IoError>([&] { Checkpoint ck(dir_); }, {dir_ + "/gone.safetensors"});
+  write_safetensors(dir_ + "/s1.safetensors", {{"a", filled({1}, 0)}});
+  iotest::write_bytes(index, R"({"weight_map": {"a": "s1.safetensors", "b": "s1.safetensors"}})");
+  expect_error<FormatError>([&] { Checkpoint ck(dir_); }, {index, "'b'", "s1.safetensors", "does not hold it"});
   iotest::write_bytes(index, R"({"weight_map": {"a": "../escape.safetensors"}})");
   expect_error<FormatError>([&] { Checkpoint ck(dir_); }, {index, "../escape.safetensors"});
   iotest::write_bytes(index, R"({"metadata": {}})");

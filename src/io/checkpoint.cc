@@ -14,39 +14,55 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The shard file names listed in model.safetensors.index.json's weight_map, in first-seen order.
-std::vector<std::string> shards_from_index(const fs::path& index) {
+// model.safetensors.index.json: which shard holds each tensor, and the shards in first-seen order.
+struct ShardIndex {
+  std::vector<std::string> files;
+  std::map<std::string, std::string> where;
+};
+
+ShardIndex read_shard_index(const fs::path& index) {
   const std::string path = index.string();
   const io::Json j = io::read_json_file(path);
   const io::Json& map = io::require_key(j, "weight_map", path);
   if (!map.is_object()) throw FormatError("key 'weight_map' in '" + path + "' must be an object");
-  std::vector<std::string> files;
+  ShardIndex out;
   for (const auto& [name, file] : map.items()) {
     if (!file.is_string()) throw FormatError("'" + path + "': weight_map entry '" + name + "' must be a file name");
     const std::string f = file.get<std::string>();
     if (fs::path(f).filename() != fs::path(f)) {
       throw FormatError("'" + path + "': shard '" + f + "' must be a file in the model folder");
     }
-    if (std::find(files.begin(), files.end(), f) == files.end()) files.push_back(f);
+    out.where[name] = f;
+    if (std::find(out.files.begin(), out.files.end(), f) == out.files.end()) out.files.push_back(f);
   }
-  if (files.empty()) throw FormatError("'" + path + "': weight_map lists no tensors");
-  return files;
+  if (out.files.empty()) throw FormatError("'" + path + "': weight_map lists no tensors");
+  return out;
 }
 
-std::vector<std::string> weight_files(const fs::path& dir) {
-  if (fs::exists(dir / "model.safetensors")) return {(dir / "model.safetensors").string()};
-  if (fs::exists(dir / "model.safetensors.index.json")) {
-    std::vector<std::string> out;
-    for (const auto& f : shards_from_index(dir / "model.safetensors.index.json")) out.push_back((dir / f).string());
-    return out;
-  }
+// Every *.safetensors file in the folder, sorted; IoError when there is none.
+std::vector<std::string> loose_weight_files(const fs::path& dir) {
   std::vector<std::string> out;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    if (e.path().extension() == ".safetensors" && e.is_regular_file()) out.push_back(e.path().string());
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->path().extension() == ".safetensors" && it->is_regular_file(ec)) out.push_back(it->path().string());
   }
+  if (ec) throw IoError("cannot list model folder '" + dir.string() + "': " + ec.message());
   if (out.empty()) throw IoError("model folder '" + dir.string() + "' has no *.safetensors weights");
   std::sort(out.begin(), out.end());
   return out;
+}
+
+// model.safetensors; else the shards of the index (filling `index`); else every *.safetensors.
+std::vector<std::string> weight_paths(const fs::path& dir, ShardIndex* index) {
+  std::error_code ec;
+  if (fs::exists(dir / "model.safetensors", ec)) return {(dir / "model.safetensors").string()};
+  if (fs::exists(dir / "model.safetensors.index.json", ec)) {
+    *index = read_shard_index(dir / "model.safetensors.index.json");
+    std::vector<std::string> out;
+    for (const auto& f : index->files) out.push_back((dir / f).string());
+    return out;
+  }
+  return loose_weight_files(dir);
 }
 
 }  // namespace
@@ -56,8 +72,9 @@ Checkpoint::Checkpoint(const std::string& model_dir) : dir_(model_dir) {
   if (!fs::is_directory(model_dir, ec)) throw IoError("model folder '" + model_dir + "' does not exist or is not a folder");
   const fs::path dir(model_dir);
   config_ = read_encoder_config((dir / "config.json").string());
+  ShardIndex index;
   std::map<std::string, const SafetensorsFile*> owner;
-  for (const auto& path : weight_files(dir)) {
+  for (const auto& path : weight_paths(dir, &index)) {
     files_.push_back(std::make_unique<SafetensorsFile>(path));
     const SafetensorsFile& f = *files_.back();
     for (const auto& name : f.names()) {
@@ -66,6 +83,14 @@ Checkpoint::Checkpoint(const std::string& model_dir) : dir_(model_dir) {
         throw FormatError("model folder '" + model_dir + "': tensor '" + name + "' is in both '" +
                           it->second->path() + "' and '" + f.path() + "'");
       }
+    }
+  }
+  // An index that promises a tensor its shard lacks would fail only at get(); say so now.
+  for (const auto& [name, file] : index.where) {
+    auto it = owner.find(name);
+    if (it == owner.end() || fs::path(it->second->path()).filename() != file) {
+      throw FormatError("'" + (dir / "model.safetensors.index.json").string() + "' maps tensor '" + name + "' to '" + file +
+                        "', which does not hold it");
     }
   }
 }
