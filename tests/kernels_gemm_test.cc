@@ -160,6 +160,33 @@ TEST(KernelsGemm, PackedLinearBertShapeAndCopies) {
                   "bert qkv");
 }
 
+TEST(KernelsGemm, PackedLinearStackedIsTheConcatenation) {
+  const int64_t K = 17, M = 3;
+  const std::vector<int64_t> Ns = {3, 1, 17};
+  std::vector<std::vector<float>> ws, bs;
+  for (size_t i = 0; i < Ns.size(); ++i) {
+    ws.push_back(random_vec(Ns[i] * K, 30 + i));
+    bs.push_back(random_vec(Ns[i], 40 + i));
+  }
+  const auto fused = sk::PackedLinear::stacked({ws[0].data(), ws[1].data(), ws[2].data()},
+                                               {bs[0].data(), bs[1].data(), bs[2].data()}, Ns, K);
+  ASSERT_EQ(fused.out_features(), 21);
+  const auto in = random_vec(M * K, 50);
+  std::vector<float> out(M * 21);
+  fused.forward(out.data(), in.data(), M);
+  int64_t col = 0;
+  for (size_t p = 0; p < Ns.size(); ++p) {   // each part's columns equal that layer alone
+    const auto want = linear_ref(in, ws[p], bs[p].data(), M, Ns[p], K, sk::Epilogue::None, nullptr);
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < Ns[p]; ++j)
+        ASSERT_NEAR(out[i * 21 + col + j], want[i * Ns[p] + j], tol(K)) << "part " << p;
+    col += Ns[p];
+  }
+  EXPECT_THROW(sk::PackedLinear::stacked({ws[0].data()}, {}, {3, 1}, K), slimformer::InputError);
+  EXPECT_THROW(sk::PackedLinear::stacked({ws[0].data(), nullptr}, {}, {3, 1}, K),
+               slimformer::InputError);
+}
+
 TEST(KernelsGemm, PackedLinearConcurrentCallsAgree) {
   const int64_t N = 97, K = 129;
   const auto w = random_vec(N * K, 17);

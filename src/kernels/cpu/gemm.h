@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 namespace slimformer::kernels {
 
@@ -51,6 +52,13 @@ class PackedLinear {
   // caller's buffers may be released afterwards. InputError if N or K is negative.
   PackedLinear(const float* weight, const float* bias, int64_t N, int64_t K,
                Epilogue epilogue = Epilogue::None);
+  // Layers that share their input fused into one product: weights[i] (Ns[i],K) stacked along N,
+  // biases[i] (Ns[i]) or all null. Q, K, V -> one (3H,K) layer whose output rows are [q | k | v],
+  // the (B,T,3,heads,head_dim) layout gemm_batched_f32 reads in place. InputError on mismatch.
+  static PackedLinear stacked(const std::vector<const float*>& weights,
+                              const std::vector<const float*>& biases,
+                              const std::vector<int64_t>& Ns, int64_t K,
+                              Epilogue epilogue = Epilogue::None);
   ~PackedLinear();
   PackedLinear(const PackedLinear&);
   PackedLinear& operator=(const PackedLinear&);

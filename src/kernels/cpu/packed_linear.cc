@@ -4,6 +4,7 @@
 #include <dnnl.hpp>
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -126,6 +127,34 @@ PackedLinear::PackedLinear(const float* weight, const float* bias, int64_t N, in
   im.weights = memory(pd.weights_desc(), cpu_engine());
   dnnl::reorder(user, im.weights).execute(thread_stream(), user, im.weights);
   thread_stream().wait();
+}
+
+PackedLinear PackedLinear::stacked(const std::vector<const float*>& weights,
+                                   const std::vector<const float*>& biases,
+                                   const std::vector<int64_t>& Ns, int64_t K, Epilogue epilogue) {
+  if (weights.size() != Ns.size() || (!biases.empty() && biases.size() != Ns.size()))
+    throw InputError("PackedLinear::stacked: " + std::to_string(weights.size()) + " weights, " +
+                     std::to_string(biases.size()) + " biases and " + std::to_string(Ns.size()) +
+                     " sizes; expected as many of each (or no biases)");
+  const bool with_bias =
+      std::any_of(biases.begin(), biases.end(), [](const float* b) { return b != nullptr; });
+  int64_t N = 0;
+  for (size_t i = 0; i < Ns.size(); ++i) {
+    if (Ns[i] < 0 || K < 0 || (weights[i] == nullptr && Ns[i] * K > 0) ||
+        (with_bias && biases[i] == nullptr && Ns[i] > 0))
+      throw InputError("PackedLinear::stacked: part " + std::to_string(i) + " (N=" +
+                       std::to_string(Ns[i]) + ", K=" + std::to_string(K) +
+                       ") has a negative size or a null weight/bias");
+    N += Ns[i];
+  }
+  std::vector<float> w(static_cast<size_t>(N * K)), b(with_bias ? N : 0);
+  int64_t row = 0;
+  for (size_t i = 0; i < Ns.size(); ++i) {
+    if (Ns[i] * K > 0) std::memcpy(w.data() + row * K, weights[i], Ns[i] * K * sizeof(float));
+    if (with_bias && Ns[i] > 0) std::memcpy(b.data() + row, biases[i], Ns[i] * sizeof(float));
+    row += Ns[i];
+  }
+  return PackedLinear(w.data(), with_bias ? b.data() : nullptr, N, K, epilogue);
 }
 
 void PackedLinear::forward(float* out, const float* in, int64_t M, bool accumulate) const {
