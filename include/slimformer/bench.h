@@ -1,0 +1,66 @@
+// The benchmark harness: times an Encoder's forward pass over a grid of batch sizes x sequence
+// lengths and measures its memory; records go to a table, CSV or JSON. Records are plain data
+// so that later grids (several models, attention mechanisms, comparisons) reuse the writers.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "slimformer/encoder.h"
+
+namespace slimformer::bench {
+
+// One cell of a benchmark grid.
+struct BenchRecord {
+  std::string model;                 // folder path or built-in configuration name
+  int64_t batch = 0, seq = 0;
+  int threads = 0, runs = 0, warmup = 0;
+  double median_ms = 0, min_ms = 0, max_ms = 0;   // forward-pass wall time over `runs`
+  size_t peak_activation_bytes = 0;  // counting allocator's peak above what was live before
+  size_t weights_bytes = 0;          // Encoder::weights_bytes()
+  size_t peak_rss_bytes = 0;         // process high-water mark after the cell (includes weights)
+};
+
+struct BenchGrid {
+  std::vector<int64_t> batch_sizes = {1, 8};
+  std::vector<int64_t> seq_lens = {128, 512};
+  int runs = 10;
+  int warmup = 2;
+  uint64_t seed = 0;                 // token ids are drawn from it
+};
+
+// InputError naming the field ("batch size", "sequence length", "runs", "warmup") if the grid is
+// empty, holds a non-positive value, or a sequence length exceeds the model's limit.
+void check_grid(const BenchGrid& grid, const EncoderConfig& config);
+
+// Seeded token ids in [0, vocab) (never the pad id), mask all ones, no type ids: a benchmark
+// needs no tokenizer.
+Batch random_batch(const EncoderConfig& config, int64_t batch, int64_t seq, uint64_t seed);
+
+struct TimingStats {
+  double median = 0, min = 0, max = 0;
+};
+// Median (mean of the middle two for an even count), min and max; all 0 for no samples.
+TimingStats summarize(std::vector<double> samples);
+
+// Times one cell: `warmup` untimed forwards, then `runs` timed ones.
+BenchRecord run_cell(const Encoder& encoder, const std::string& model, int64_t batch, int64_t seq,
+                     int runs, int warmup, uint64_t seed);
+
+// Every batch size x sequence length in order (batch sizes outer); `on_record` sees each record
+// as soon as its cell is done.
+std::vector<BenchRecord> run_grid(const Encoder& encoder, const std::string& model, const BenchGrid& grid,
+                                  const std::function<void(const BenchRecord&)>& on_record = {});
+
+// Writers. The table is aligned plain text for a terminal; CSV has a header row; JSON is
+// {"records": [{...}, ...]} with one object per record and the field names above.
+std::string format_table(const std::vector<BenchRecord>& records);
+std::string format_csv(const std::vector<BenchRecord>& records);
+std::string format_json(const std::vector<BenchRecord>& records);
+// Atomic writes (temporary file + rename); IoError naming the path.
+void write_json(const std::string& path, const std::vector<BenchRecord>& records);
+void write_csv(const std::string& path, const std::vector<BenchRecord>& records);
+
+}  // namespace slimformer::bench

@@ -1,0 +1,121 @@
+// The harness: seeded inputs, warmup, timed forwards, and the allocator's exact peak around them.
+#include <algorithm>
+#include <chrono>
+
+#include "slimformer/bench.h"
+#include "slimformer/error.h"
+#include "slimformer/memory.h"
+#include "slimformer/threads.h"
+
+namespace slimformer::bench {
+namespace {
+
+void check_positive_list(const std::vector<int64_t>& values, const std::string& what) {
+  if (values.empty()) throw InputError("the list of " + what + "s is empty, expected at least one value");
+  for (int64_t v : values) {
+    if (v <= 0) throw InputError(what + " " + std::to_string(v) + " must be a positive integer");
+  }
+}
+
+uint64_t mix(uint64_t x) {   // splitmix64's finalizer: decorrelates nearby seeds
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
+void check_grid(const BenchGrid& grid, const EncoderConfig& config) {
+  check_positive_list(grid.batch_sizes, "batch size");
+  check_positive_list(grid.seq_lens, "sequence length");
+  const int64_t limit = config.max_position_embeddings - config.position_offset;
+  for (int64_t s : grid.seq_lens) {
+    if (s > limit) {
+      throw InputError("sequence length " + std::to_string(s) + " exceeds the model's limit of " +
+                       std::to_string(limit) + " tokens");
+    }
+  }
+  if (grid.runs <= 0) throw InputError("runs " + std::to_string(grid.runs) + " must be a positive integer");
+  if (grid.warmup < 0) throw InputError("warmup " + std::to_string(grid.warmup) + " must not be negative");
+}
+
+Batch random_batch(const EncoderConfig& config, int64_t batch, int64_t seq, uint64_t seed) {
+  if (config.vocab_size < 2) throw ModelError("vocab_size " + std::to_string(config.vocab_size) + " is too small to draw token ids");
+  Batch b;
+  b.batch = batch;
+  b.seq = seq;
+  const size_t n = static_cast<size_t>(batch * seq);
+  b.ids.resize(n);
+  b.mask.assign(n, 1);
+  uint64_t state = mix(seed);
+  const uint64_t vocab = static_cast<uint64_t>(config.vocab_size);
+  for (size_t i = 0; i < n; ++i) {
+    state = mix(state);
+    int64_t id = static_cast<int64_t>(state % vocab);
+    // RoBERTa derives positions from the non-pad ids, so a pad id would change what is timed.
+    if (id == config.pad_token_id) id = (id + 1) % config.vocab_size;
+    b.ids[i] = id;
+  }
+  return b;
+}
+
+TimingStats summarize(std::vector<double> samples) {
+  TimingStats s;
+  if (samples.empty()) return s;
+  std::sort(samples.begin(), samples.end());
+  const size_t n = samples.size();
+  s.min = samples.front();
+  s.max = samples.back();
+  s.median = n % 2 ? samples[n / 2] : 0.5 * (samples[n / 2 - 1] + samples[n / 2]);
+  return s;
+}
+
+BenchRecord run_cell(const Encoder& encoder, const std::string& model, int64_t batch, int64_t seq, int runs,
+                     int warmup, uint64_t seed) {
+  const Batch input = random_batch(encoder.config(), batch, seq, seed);
+  for (int i = 0; i < warmup; ++i) encoder.forward(input);
+
+  using Clock = std::chrono::steady_clock;
+  std::vector<double> ms;
+  ms.reserve(static_cast<size_t>(runs));
+  const size_t live_before = live_bytes();
+  reset_peak_bytes();
+  for (int i = 0; i < runs; ++i) {
+    const auto t0 = Clock::now();
+    { const ForwardResult r = encoder.forward(input); }   // the output's memory counts, then is freed
+    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+  }
+  const size_t peak = peak_bytes();
+
+  BenchRecord r;
+  r.model = model;
+  r.batch = batch;
+  r.seq = seq;
+  r.threads = num_threads();
+  r.runs = runs;
+  r.warmup = warmup;
+  const TimingStats t = summarize(std::move(ms));
+  r.median_ms = t.median;
+  r.min_ms = t.min;
+  r.max_ms = t.max;
+  r.peak_activation_bytes = peak > live_before ? peak - live_before : 0;
+  r.weights_bytes = encoder.weights_bytes();
+  r.peak_rss_bytes = process_peak_rss_bytes();
+  return r;
+}
+
+std::vector<BenchRecord> run_grid(const Encoder& encoder, const std::string& model, const BenchGrid& grid,
+                                  const std::function<void(const BenchRecord&)>& on_record) {
+  check_grid(grid, encoder.config());
+  std::vector<BenchRecord> out;
+  for (int64_t b : grid.batch_sizes) {
+    for (int64_t s : grid.seq_lens) {
+      out.push_back(run_cell(encoder, model, b, s, grid.runs, grid.warmup, grid.seed));
+      if (on_record) on_record(out.back());
+    }
+  }
+  return out;
+}
+
+}  // namespace slimformer::bench

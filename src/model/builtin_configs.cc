@@ -1,0 +1,172 @@
+// Built-in configurations and seeded random checkpoints. The tensor names come from the same
+// architecture mappings the Encoder loads with (model/weights.h), so they cannot drift apart.
+#include "slimformer/builtin.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <numbers>
+
+#include "model/weights.h"
+#include "slimformer/error.h"
+
+namespace slimformer {
+namespace {
+
+EncoderConfig bert_like(int64_t layers, int64_t hidden, int64_t heads, int64_t ffn) {
+  EncoderConfig c;
+  c.model_type = "bert";
+  c.vocab_size = 30522;
+  c.hidden_size = hidden;
+  c.num_layers = layers;
+  c.num_heads = heads;
+  c.intermediate_size = ffn;
+  c.max_position_embeddings = 512;
+  c.type_vocab_size = 2;
+  c.pad_token_id = 0;
+  c.layer_norm_eps = 1e-12f;
+  c.activation = Activation::Gelu;
+  return c;
+}
+
+EncoderConfig make_builtin(const std::string& name) {
+  if (name == "bert-base") return bert_like(12, 768, 12, 3072);
+  if (name == "minilm-l6") return bert_like(6, 384, 12, 1536);   // all-MiniLM-L6-v2
+  if (name == "distilbert-base") {
+    EncoderConfig c = bert_like(6, 768, 12, 3072);
+    c.model_type = "distilbert";
+    c.type_vocab_size = 0;   // DistilBERT has no token types
+    return c;
+  }
+  if (name == "roberta-base") {
+    EncoderConfig c = bert_like(12, 768, 12, 3072);
+    c.model_type = "roberta";
+    c.vocab_size = 50265;
+    c.max_position_embeddings = 514;
+    c.type_vocab_size = 1;
+    c.pad_token_id = 1;
+    c.position_offset = 2;   // positions start at pad_token_id + 1
+    c.layer_norm_eps = 1e-5f;
+    return c;
+  }
+  std::string known;
+  for (const auto& n : builtin_config_names()) known += (known.empty() ? "" : ", ") + n;
+  throw InputError("unknown built-in configuration '" + name + "' (known: " + known + ")");
+}
+
+uint64_t splitmix64(uint64_t& state) {
+  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+uint64_t fnv1a(const std::string& s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char ch : s) h = (h ^ ch) * 1099511628211ull;
+  return h;
+}
+
+// Normal(0, std) by Box-Muller. Each 64 Ki-element chunk has its own stream keyed by the seed, the
+// tensor name and the chunk index, so chunks fill in parallel and the result never depends on
+// the thread count.
+void fill_normal(float* out, int64_t n, float stddev, uint64_t seed, const std::string& name) {
+  constexpr int64_t kChunk = 1 << 16;
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+  const uint64_t key = seed ^ fnv1a(name);
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < chunks; ++c) {
+    uint64_t state = key + static_cast<uint64_t>(c) * 0xD1B54A32D192ED03ull;
+    splitmix64(state);
+    const int64_t end = std::min(n, (c + 1) * kChunk);
+    for (int64_t i = c * kChunk; i < end; i += 2) {
+      // 53-bit uniforms; u1 in (0, 1] keeps log finite.
+      const double u1 = (static_cast<double>(splitmix64(state) >> 11) + 1.0) * 0x1.0p-53;
+      const double u2 = static_cast<double>(splitmix64(state) >> 11) * 0x1.0p-53;
+      const double r = std::sqrt(-2.0 * std::log(u1)) * stddev;
+      const double a = 2.0 * std::numbers::pi * u2;
+      out[i] = static_cast<float>(r * std::cos(a));
+      if (i + 1 < end) out[i + 1] = static_cast<float>(r * std::sin(a));
+    }
+  }
+}
+
+Tensor constant(const Shape& shape, float value) {
+  Tensor t = Tensor::empty(shape);
+  float* p = t.data<float>();
+  for (int64_t i = 0; i < t.numel(); ++i) p[i] = value;
+  return t;
+}
+
+Tensor normal(const Shape& shape, uint64_t seed, const std::string& name) {
+  Tensor t = Tensor::empty(shape);
+  fill_normal(t.data<float>(), t.numel(), 0.02f, seed, name);
+  return t;
+}
+
+void zero_row(Tensor& t, int64_t row) {
+  if (row >= 0 && row < t.dim(0)) std::memset(t.data<float>() + row * t.dim(1), 0, t.dim(1) * sizeof(float));
+}
+
+// Hugging Face's init: Linear and Embedding weights normal(0, 0.02) (the padding row zero),
+// biases 0, LayerNorm weight 1 and bias 0.
+class Builder {
+ public:
+  explicit Builder(uint64_t seed) : seed_(seed) {}
+  void linear(const std::string& w, const std::string& b, int64_t out, int64_t in) {
+    tensors[w] = normal({out, in}, seed_, w);
+    tensors[b] = constant({out}, 0.0f);
+  }
+  void norm(const std::string& g, const std::string& b, int64_t n) {
+    tensors[g] = constant({n}, 1.0f);
+    tensors[b] = constant({n}, 0.0f);
+  }
+  Tensor& embedding(const std::string& name, int64_t rows, int64_t dim) {
+    return tensors[name] = normal({rows, dim}, seed_, name);
+  }
+  std::map<std::string, Tensor> tensors;
+
+ private:
+  uint64_t seed_;
+};
+
+}  // namespace
+
+const std::vector<std::string>& builtin_config_names() {
+  static const std::vector<std::string> names = {"bert-base", "distilbert-base", "minilm-l6", "roberta-base"};
+  return names;
+}
+
+EncoderConfig builtin_config(const std::string& name) { return make_builtin(name); }
+
+std::shared_ptr<const Checkpoint> random_checkpoint(const EncoderConfig& c, uint64_t seed) {
+  // The names an empty checkpoint maps to are the plain (prefix-free) architecture names.
+  const Checkpoint names_only(c, {});
+  const model::TensorNames n = model::tensor_names_for(names_only);
+  const int64_t H = c.hidden_size, I = c.intermediate_size;
+  Builder b(seed);
+  zero_row(b.embedding(n.word, c.vocab_size, H), c.pad_token_id);
+  Tensor& pos = b.embedding(n.position, c.max_position_embeddings, H);
+  if (c.position_offset > 0) zero_row(pos, c.pad_token_id);   // RoBERTa's position padding_idx
+  if (!n.token_type.empty()) b.embedding(n.token_type, c.type_vocab_size, H);
+  b.norm(n.emb_ln_g, n.emb_ln_b, H);
+  for (const model::LayerNames& l : n.layers) {
+    b.linear(l.q_w, l.q_b, H, H);
+    b.linear(l.k_w, l.k_b, H, H);
+    b.linear(l.v_w, l.v_b, H, H);
+    b.linear(l.attn_out_w, l.attn_out_b, H, H);
+    b.norm(l.attn_ln_g, l.attn_ln_b, H);
+    b.linear(l.ffn_in_w, l.ffn_in_b, I, H);
+    b.linear(l.ffn_out_w, l.ffn_out_b, H, I);
+    b.norm(l.ffn_ln_g, l.ffn_ln_b, H);
+  }
+  if (c.model_type != "distilbert") b.linear("pooler.dense.weight", "pooler.dense.bias", H, H);
+  return std::make_shared<const Checkpoint>(c, std::move(b.tensors));
+}
+
+std::shared_ptr<const Checkpoint> builtin_checkpoint(const std::string& name, uint64_t seed) {
+  return random_checkpoint(builtin_config(name), seed);
+}
+
+}  // namespace slimformer

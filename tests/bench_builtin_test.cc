@@ -1,0 +1,152 @@
+// Built-in configurations: the Encoder loads every one (names and shapes right), the parameter
+// counts match the published model sizes, and the random weights follow Hugging Face's init.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "slimformer/builtin.h"
+#include "slimformer/encoder.h"
+#include "slimformer/error.h"
+#include "slimformer/threads.h"
+
+using namespace slimformer;
+
+namespace {
+
+EncoderConfig tiny(const std::string& type) {
+  EncoderConfig c;
+  c.model_type = type;
+  c.vocab_size = 101;
+  c.hidden_size = 32;
+  c.num_layers = 2;
+  c.num_heads = 4;
+  c.intermediate_size = 64;
+  c.max_position_embeddings = 40;
+  c.type_vocab_size = type == "distilbert" ? 0 : 2;
+  c.pad_token_id = type == "roberta" ? 1 : 0;
+  c.position_offset = type == "roberta" ? 2 : 0;
+  return c;
+}
+
+int64_t total_params(const Checkpoint& c) {
+  int64_t n = 0;
+  for (const auto& name : c.names()) n += c.get(name).numel();
+  return n;
+}
+
+bool same_bytes(const Tensor& a, const Tensor& b) {
+  return a.shape() == b.shape() && std::memcmp(a.raw(), b.raw(), a.nbytes()) == 0;
+}
+
+}  // namespace
+
+TEST(BenchBuiltin, NamesAndUnknownName) {
+  const auto& names = builtin_config_names();
+  EXPECT_EQ(names, (std::vector<std::string>{"bert-base", "distilbert-base", "minilm-l6", "roberta-base"}));
+  try {
+    builtin_config("bert-huge");
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("bert-huge"), std::string::npos) << msg;
+    for (const auto& n : names) EXPECT_NE(msg.find(n), std::string::npos) << msg;
+  }
+}
+
+TEST(BenchBuiltin, ConfigsAreTheDocumentedShapes) {
+  const EncoderConfig m = builtin_config("minilm-l6");
+  EXPECT_EQ(m.model_type, "bert");
+  EXPECT_EQ(m.num_layers, 6);
+  EXPECT_EQ(m.hidden_size, 384);
+  EXPECT_EQ(m.num_heads, 12);
+  EXPECT_EQ(m.intermediate_size, 1536);
+  EXPECT_EQ(m.vocab_size, 30522);
+  const EncoderConfig r = builtin_config("roberta-base");
+  EXPECT_EQ(r.model_type, "roberta");
+  EXPECT_EQ(r.vocab_size, 50265);
+  EXPECT_EQ(r.max_position_embeddings, 514);
+  EXPECT_EQ(r.pad_token_id, 1);
+  EXPECT_EQ(r.position_offset, 2);
+  const EncoderConfig d = builtin_config("distilbert-base");
+  EXPECT_EQ(d.model_type, "distilbert");
+  EXPECT_EQ(d.type_vocab_size, 0);
+  EXPECT_EQ(d.num_layers, 6);
+}
+
+TEST(BenchBuiltin, EncoderLoadsEveryArchitectureAndRuns) {
+  for (const std::string type : {"bert", "roberta", "distilbert"}) {
+    SCOPED_TRACE(type);
+    const auto ckpt = random_checkpoint(tiny(type), 7);
+    const Encoder enc(ckpt);
+    EXPECT_EQ(enc.parameter_count(), total_params(*ckpt));   // every tensor is used
+    EXPECT_EQ(enc.has_pooler(), type != "distilbert");
+    Batch b;
+    b.batch = 2;
+    b.seq = 5;
+    b.ids = {2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+    b.mask.assign(10, 1);
+    const ForwardResult r = enc.forward(b);
+    ASSERT_EQ(r.last_hidden_state.shape(), (Shape{2, 5, 32}));
+    for (int64_t i = 0; i < r.last_hidden_state.numel(); ++i) {
+      ASSERT_TRUE(std::isfinite(r.last_hidden_state.data<float>()[i]));
+    }
+  }
+}
+
+TEST(BenchBuiltin, WeightsFollowHuggingFaceInit) {
+  const auto ckpt = random_checkpoint(tiny("roberta"), 3);
+  const Tensor w = ckpt->get("encoder.layer.0.intermediate.dense.weight");   // 2048 values
+  double sum = 0, sq = 0;
+  const float* p = w.data<float>();
+  for (int64_t i = 0; i < w.numel(); ++i) {
+    sum += p[i];
+    sq += double(p[i]) * p[i];
+  }
+  const double mean = sum / w.numel(), sd = std::sqrt(sq / w.numel() - mean * mean);
+  EXPECT_NEAR(mean, 0.0, 0.002);            // 3 standard errors of the mean: 0.02 / sqrt(2048) * 3
+  EXPECT_NEAR(sd, 0.02, 0.001);
+  const Tensor g = ckpt->get("encoder.layer.1.output.LayerNorm.weight");
+  const Tensor bias = ckpt->get("encoder.layer.1.output.LayerNorm.bias");
+  const Tensor lin_bias = ckpt->get("encoder.layer.1.attention.self.query.bias");
+  for (int64_t i = 0; i < 32; ++i) {
+    EXPECT_EQ(g.data<float>()[i], 1.0f);
+    EXPECT_EQ(bias.data<float>()[i], 0.0f);
+    EXPECT_EQ(lin_bias.data<float>()[i], 0.0f);
+  }
+  // The padding rows (word and, for RoBERTa, position) are zero as nn.Embedding(padding_idx) makes them.
+  const Tensor word = ckpt->get("embeddings.word_embeddings.weight");
+  const Tensor pos = ckpt->get("embeddings.position_embeddings.weight");
+  for (int64_t i = 0; i < 32; ++i) {
+    EXPECT_EQ(word.data<float>()[1 * 32 + i], 0.0f);
+    EXPECT_EQ(pos.data<float>()[1 * 32 + i], 0.0f);
+  }
+  EXPECT_NE(word.data<float>()[2 * 32], 0.0f);
+}
+
+TEST(BenchBuiltin, SeedDecidesTheWeightsNotTheThreadCount) {
+  EncoderConfig c = tiny("bert");
+  c.vocab_size = 5000;   // 160 000 values: several parallel chunks
+  const int before = num_threads();
+  set_num_threads(1);
+  const auto one = random_checkpoint(c, 11);
+  set_num_threads(2);
+  const auto two = random_checkpoint(c, 11);
+  set_num_threads(before);
+  const auto other = random_checkpoint(c, 12);
+  const std::string name = "embeddings.word_embeddings.weight";
+  EXPECT_TRUE(same_bytes(one->get(name), two->get(name)));
+  EXPECT_FALSE(same_bytes(one->get(name), other->get(name)));
+  // Different tensors of one checkpoint get different streams.
+  EXPECT_FALSE(same_bytes(one->get("encoder.layer.0.attention.self.query.weight"),
+                          one->get("encoder.layer.0.attention.self.key.weight")));
+}
+
+// Published parameter counts of bert-base-uncased, roberta-base, distilbert-base-uncased and
+// all-MiniLM-L6-v2 (pooler included where the model has one).
+TEST(BenchBuiltin, ParameterCountsMatchThePublishedModelsSlow) {
+  EXPECT_EQ(total_params(*builtin_checkpoint("bert-base")), 109482240);
+  EXPECT_EQ(total_params(*builtin_checkpoint("roberta-base")), 124645632);
+  EXPECT_EQ(total_params(*builtin_checkpoint("distilbert-base")), 66362880);
+  EXPECT_EQ(total_params(*builtin_checkpoint("minilm-l6")), 22713216);
+}
