@@ -1,0 +1,229 @@
+// tokenizer.json (Hugging Face tokenizers' file) -> PipelineTokenizer. Every part the file names
+// must be one this library reproduces exactly; anything else is refused with the part named.
+#include <memory>
+
+#include "io/json_file.h"
+#include "slimformer/error.h"
+#include "tokenize/pipeline.h"
+
+namespace slimformer {
+namespace {
+
+using io::Json;
+using tok::PostProcessor;
+
+[[noreturn]] void unsupported(const std::string& path, const std::string& part, const std::string& type,
+                              const std::string& supported) {
+  throw FormatError(path + ": " + part + " type \"" + type + "\" is not supported (supported: " +
+                    supported + ")");
+}
+
+std::string type_of(const Json& part, const std::string& path, const std::string& name) {
+  if (!part.is_object()) throw FormatError(path + ": " + name + " must be a JSON object or null");
+  return io::require_string(part, "type", path + ": " + name);
+}
+
+std::optional<tok::BertNormalizerOptions> parse_normalizer(const Json& j, const std::string& path) {
+  if (j.is_null()) return std::nullopt;
+  const std::string type = type_of(j, path, "normalizer");
+  if (type != "BertNormalizer") unsupported(path, "normalizer", type, "BertNormalizer, null");
+  const std::string ctx = path + ": normalizer";
+  tok::BertNormalizerOptions o;
+  o.clean_text = io::optional_bool(j, "clean_text", ctx, true);
+  o.handle_chinese_chars = io::optional_bool(j, "handle_chinese_chars", ctx, true);
+  o.lowercase = io::optional_bool(j, "lowercase", ctx, true);
+  o.strip_accents = io::optional_bool(j, "strip_accents", ctx, o.lowercase);   // null: follow lowercase
+  return o;
+}
+
+std::unique_ptr<tok::ByteLevelPreTokenizer> parse_pre_tokenizer(const Json& j, const std::string& path) {
+  const std::string type = j.is_null() ? "null" : type_of(j, path, "pre_tokenizer");
+  if (type == "BertPreTokenizer") return nullptr;
+  if (type != "ByteLevel") unsupported(path, "pre_tokenizer", type, "BertPreTokenizer, ByteLevel");
+  const std::string ctx = path + ": pre_tokenizer";
+  return std::make_unique<tok::ByteLevelPreTokenizer>(io::optional_bool(j, "add_prefix_space", ctx, true),
+                                                      io::optional_bool(j, "use_regex", ctx, true));
+}
+
+tok::Vocab parse_vocab(const Json& model, const std::string& ctx) {
+  const Json& v = io::require_key(model, "vocab", ctx);
+  if (!v.is_object()) throw FormatError(ctx + ": vocab must be an object of token -> id");
+  tok::Vocab vocab;
+  vocab.reserve(v.size());
+  for (auto it = v.begin(); it != v.end(); ++it) {
+    if (!it->is_number_integer() || it->get<int64_t>() < 0)
+      throw FormatError(ctx + ": vocab id of \"" + it.key() + "\" must be a non-negative integer");
+    vocab.emplace(it.key(), it->get<int64_t>());
+  }
+  return vocab;
+}
+
+std::vector<std::pair<std::string, std::string>> parse_merges(const Json& model, const std::string& ctx) {
+  const Json& m = io::require_key(model, "merges", ctx);
+  if (!m.is_array()) throw FormatError(ctx + ": merges must be an array");
+  std::vector<std::pair<std::string, std::string>> merges;
+  merges.reserve(m.size());
+  for (size_t i = 0; i < m.size(); ++i) {
+    const Json& e = m[i];
+    if (e.is_string()) {   // older files: "left right"
+      const std::string s = e.get<std::string>();
+      const size_t sp = s.find(' ');
+      if (sp == std::string::npos || sp == 0 || sp + 1 >= s.size() || s.find(' ', sp + 1) != std::string::npos)
+        throw FormatError(ctx + ": merge " + std::to_string(i + 1) + " \"" + s + "\" is not two tokens");
+      merges.emplace_back(s.substr(0, sp), s.substr(sp + 1));
+    } else if (e.is_array() && e.size() == 2 && e[0].is_string() && e[1].is_string()) {
+      merges.emplace_back(e[0].get<std::string>(), e[1].get<std::string>());
+    } else {
+      throw FormatError(ctx + ": merge " + std::to_string(i + 1) + " must be \"a b\" or [\"a\", \"b\"]");
+    }
+  }
+  return merges;
+}
+
+std::unique_ptr<tok::Model> parse_model(const Json& j, const std::string& path) {
+  if (!j.is_object()) throw FormatError(path + ": model must be a JSON object");
+  std::string type;
+  if (j.contains("type")) type = io::require_string(j, "type", path + ": model");
+  else if (j.contains("merges")) type = "BPE";   // the old format has no "type"
+  else if (j.contains("max_input_chars_per_word") || j.contains("continuing_subword_prefix")) type = "WordPiece";
+  else throw FormatError(path + ": model has no \"type\" and is neither WordPiece nor BPE");
+  const std::string ctx = path + ": model";
+  if (type == "WordPiece") {
+    tok::WordPieceOptions o;
+    o.unk_token = io::optional_string(j, "unk_token", ctx, "[UNK]");
+    o.continuing_subword_prefix = io::optional_string(j, "continuing_subword_prefix", ctx, "##");
+    o.max_input_chars_per_word = io::optional_int(j, "max_input_chars_per_word", ctx, 100);
+    return std::make_unique<tok::WordPiece>(parse_vocab(j, ctx), o, path);
+  }
+  if (type != "BPE") unsupported(path, "model", type, "WordPiece, BPE");
+  if (io::optional_number(j, "dropout", ctx, 0.0) != 0.0)
+    throw FormatError(ctx + ": BPE dropout is not supported (it makes tokenization random)");
+  if (!io::optional_string(j, "continuing_subword_prefix", ctx, "").empty() ||
+      !io::optional_string(j, "end_of_word_suffix", ctx, "").empty())
+    throw FormatError(ctx + ": BPE continuing_subword_prefix / end_of_word_suffix are not supported");
+  if (io::optional_bool(j, "byte_fallback", ctx, false))
+    throw FormatError(ctx + ": BPE byte_fallback is not supported");
+  if (io::optional_bool(j, "ignore_merges", ctx, false))
+    throw FormatError(ctx + ": BPE ignore_merges is not supported");
+  return std::make_unique<tok::Bpe>(parse_vocab(j, ctx), parse_merges(j, ctx),
+                                    io::optional_string(j, "unk_token", ctx, ""), path);
+}
+
+std::vector<tok::AddedToken> parse_added_tokens(const Json& j, const std::string& path) {
+  std::vector<tok::AddedToken> out;
+  if (j.is_null()) return out;
+  if (!j.is_array()) throw FormatError(path + ": added_tokens must be an array");
+  for (size_t i = 0; i < j.size(); ++i) {
+    const std::string ctx = path + ": added_tokens[" + std::to_string(i) + "]";
+    tok::AddedToken t;
+    t.content = io::require_string(j[i], "content", ctx);
+    t.id = io::require_int(j[i], "id", ctx);
+    t.special = io::optional_bool(j[i], "special", ctx, false);
+    t.single_word = io::optional_bool(j[i], "single_word", ctx, false);
+    t.lstrip = io::optional_bool(j[i], "lstrip", ctx, false);
+    t.rstrip = io::optional_bool(j[i], "rstrip", ctx, false);
+    t.normalized = io::optional_bool(j[i], "normalized", ctx, !t.special);
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+tok::SpecialToken parse_pair_token(const Json& j, const std::string& key, const std::string& ctx) {
+  const Json& v = io::require_key(j, key, ctx);
+  if (!v.is_array() || v.size() != 2 || !v[0].is_string() || !v[1].is_number_integer())
+    throw FormatError(ctx + ": " + key + " must be [token, id]");
+  return tok::SpecialToken{v[0].get<std::string>(), v[1].get<int64_t>()};
+}
+
+std::vector<tok::TemplatePiece> parse_template(const Json& j, const std::string& key, const std::string& ctx) {
+  const Json& t = io::require_key(j, key, ctx);
+  if (!t.is_array()) throw FormatError(ctx + ": " + key + " must be an array");
+  std::vector<tok::TemplatePiece> out;
+  for (const Json& e : t) {
+    tok::TemplatePiece p;
+    if (e.is_object() && e.contains("Sequence")) {
+      p.is_sequence = true;
+      const std::string id = io::require_string(e["Sequence"], "id", ctx + " " + key);
+      if (id != "A" && id != "B") throw FormatError(ctx + ": " + key + " sequence id must be A or B, got " + id);
+      p.sequence = id == "A" ? 0 : 1;
+      p.type_id = io::optional_int(e["Sequence"], "type_id", ctx + " " + key, 0);
+    } else if (e.is_object() && e.contains("SpecialToken")) {
+      p.special = io::require_string(e["SpecialToken"], "id", ctx + " " + key);
+      p.type_id = io::optional_int(e["SpecialToken"], "type_id", ctx + " " + key, 0);
+    } else {
+      throw FormatError(ctx + ": " + key + " entries must be {\"Sequence\": ...} or {\"SpecialToken\": ...}");
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+PostProcessor parse_post_processor(const Json& j, const std::string& path) {
+  PostProcessor p;
+  if (j.is_null()) return p;
+  const std::string type = type_of(j, path, "post_processor");
+  const std::string ctx = path + ": post_processor";
+  if (type == "BertProcessing" || type == "RobertaProcessing") {
+    p.kind = type == "BertProcessing" ? PostProcessor::Kind::Bert : PostProcessor::Kind::Roberta;
+    p.cls = parse_pair_token(j, "cls", ctx);
+    p.sep = parse_pair_token(j, "sep", ctx);
+    p.trim_offsets = io::optional_bool(j, "trim_offsets", ctx, true);
+    p.add_prefix_space = io::optional_bool(j, "add_prefix_space", ctx, true);
+    return p;
+  }
+  if (type != "TemplateProcessing")
+    unsupported(path, "post_processor", type, "BertProcessing, RobertaProcessing, TemplateProcessing, null");
+  p.kind = PostProcessor::Kind::Template;
+  p.single = parse_template(j, "single", ctx);
+  p.pair = parse_template(j, "pair", ctx);
+  const Json& st = io::require_key(j, "special_tokens", ctx);
+  if (!st.is_object()) throw FormatError(ctx + ": special_tokens must be an object");
+  for (auto it = st.begin(); it != st.end(); ++it) {
+    tok::TemplateSpecial s;
+    const Json& ids = io::require_key(*it, "ids", ctx + " special_tokens");
+    const Json& toks = io::require_key(*it, "tokens", ctx + " special_tokens");
+    if (!ids.is_array() || !toks.is_array() || ids.size() != toks.size())
+      throw FormatError(ctx + ": special token \"" + it.key() + "\" needs ids and tokens of one length");
+    for (size_t k = 0; k < ids.size(); ++k) {
+      if (!ids[k].is_number_integer() || !toks[k].is_string())
+        throw FormatError(ctx + ": special token \"" + it.key() + "\" has a bad id or token");
+      s.ids.push_back(ids[k].get<int64_t>());
+      s.tokens.push_back(toks[k].get<std::string>());
+    }
+    p.specials.emplace(it.key(), std::move(s));
+  }
+  for (const auto* t : {&p.single, &p.pair})
+    for (const tok::TemplatePiece& piece : *t)
+      if (!piece.is_sequence && !p.specials.count(piece.special))
+        throw FormatError(ctx + ": template names special token \"" + piece.special +
+                          "\" that special_tokens does not define");
+  return p;
+}
+
+const Json& member(const Json& root, const char* key) {
+  static const Json null_value;
+  auto it = root.find(key);
+  return it == root.end() ? null_value : *it;
+}
+
+}  // namespace
+
+std::unique_ptr<Tokenizer> load_tokenizer_json(const std::string& path) {
+  const Json root = io::read_json_file(path);
+  if (!root.is_object()) throw FormatError(path + ": must hold a JSON object");
+  tok::PipelineParts p;
+  p.normalizer = parse_normalizer(member(root, "normalizer"), path);
+  p.byte_level = parse_pre_tokenizer(member(root, "pre_tokenizer"), path);
+  p.model = parse_model(io::require_key(root, "model", path), path);
+  p.added_tokens = parse_added_tokens(member(root, "added_tokens"), path);
+  p.post = parse_post_processor(member(root, "post_processor"), path);
+  p.pad_id = tok::find_pad(*p.model, p.pad_token);
+  const Json& padding = member(root, "padding");
+  if (padding.is_object()) {   // the file's own pad token wins over the usual names
+    p.pad_id = io::optional_int(padding, "pad_id", path + ": padding", p.pad_id);
+    p.pad_token = io::optional_string(padding, "pad_token", path + ": padding", p.pad_token);
+  }
+  return std::make_unique<tok::PipelineTokenizer>(std::move(p));
+}
+
+}  // namespace slimformer
