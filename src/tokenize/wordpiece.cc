@@ -57,7 +57,8 @@ void WordPiece::tokenize(const Chars& word, std::vector<Token>& out) const {
     int64_t end = n;
     int64_t found = -1;
     for (; end > start; --end) {
-      candidate.assign(start > 0 ? opt_.continuing_subword_prefix : std::string());
+      candidate.clear();
+      if (start > 0) candidate += opt_.continuing_subword_prefix;
       candidate.append(text, byte_at[start], byte_at[end] - byte_at[start]);
       auto it = vocab_.find(candidate);
       if (it != vocab_.end()) {
