@@ -17,24 +17,24 @@ struct Column {
   const char* key;      // JSON field and CSV header
   const char* header;   // table header
   Kind kind;
-  std::function<nlohmann::json(const BenchRecord&)> value;
+  std::function<nlohmann::ordered_json(const BenchRecord&)> value;
 };
 
 const std::vector<Column>& columns() {
   static const std::vector<Column> cols = {
-      {"model", "model", Kind::Text, [](const BenchRecord& r) { return nlohmann::json(r.model); }},
-      {"batch", "batch", Kind::Integer, [](const BenchRecord& r) { return nlohmann::json(r.batch); }},
-      {"seq", "seq", Kind::Integer, [](const BenchRecord& r) { return nlohmann::json(r.seq); }},
-      {"threads", "threads", Kind::Integer, [](const BenchRecord& r) { return nlohmann::json(r.threads); }},
-      {"runs", "runs", Kind::Integer, [](const BenchRecord& r) { return nlohmann::json(r.runs); }},
-      {"warmup", "warmup", Kind::Integer, [](const BenchRecord& r) { return nlohmann::json(r.warmup); }},
-      {"median_ms", "median ms", Kind::Millis, [](const BenchRecord& r) { return nlohmann::json(r.median_ms); }},
-      {"min_ms", "min ms", Kind::Millis, [](const BenchRecord& r) { return nlohmann::json(r.min_ms); }},
-      {"max_ms", "max ms", Kind::Millis, [](const BenchRecord& r) { return nlohmann::json(r.max_ms); }},
+      {"model", "model", Kind::Text, [](const BenchRecord& r) { return nlohmann::ordered_json(r.model); }},
+      {"batch", "batch", Kind::Integer, [](const BenchRecord& r) { return nlohmann::ordered_json(r.batch); }},
+      {"seq", "seq", Kind::Integer, [](const BenchRecord& r) { return nlohmann::ordered_json(r.seq); }},
+      {"threads", "threads", Kind::Integer, [](const BenchRecord& r) { return nlohmann::ordered_json(r.threads); }},
+      {"runs", "runs", Kind::Integer, [](const BenchRecord& r) { return nlohmann::ordered_json(r.runs); }},
+      {"warmup", "warmup", Kind::Integer, [](const BenchRecord& r) { return nlohmann::ordered_json(r.warmup); }},
+      {"median_ms", "median ms", Kind::Millis, [](const BenchRecord& r) { return nlohmann::ordered_json(r.median_ms); }},
+      {"min_ms", "min ms", Kind::Millis, [](const BenchRecord& r) { return nlohmann::ordered_json(r.min_ms); }},
+      {"max_ms", "max ms", Kind::Millis, [](const BenchRecord& r) { return nlohmann::ordered_json(r.max_ms); }},
       {"peak_activation_bytes", "peak act MiB", Kind::Bytes,
-       [](const BenchRecord& r) { return nlohmann::json(r.peak_activation_bytes); }},
-      {"weights_bytes", "weights MiB", Kind::Bytes, [](const BenchRecord& r) { return nlohmann::json(r.weights_bytes); }},
-      {"peak_rss_bytes", "peak RSS MiB", Kind::Bytes, [](const BenchRecord& r) { return nlohmann::json(r.peak_rss_bytes); }},
+       [](const BenchRecord& r) { return nlohmann::ordered_json(r.peak_activation_bytes); }},
+      {"weights_bytes", "weights MiB", Kind::Bytes, [](const BenchRecord& r) { return nlohmann::ordered_json(r.weights_bytes); }},
+      {"peak_rss_bytes", "peak RSS MiB", Kind::Bytes, [](const BenchRecord& r) { return nlohmann::ordered_json(r.peak_rss_bytes); }},
   };
   return cols;
 }
@@ -47,7 +47,7 @@ std::string printf_str(const char* fmt, double v) {
 
 // Terminal text: times to 0.01 ms, bytes in MiB to 0.1.
 std::string table_cell(const Column& c, const BenchRecord& r) {
-  const nlohmann::json v = c.value(r);
+  const nlohmann::ordered_json v = c.value(r);
   switch (c.kind) {
     case Kind::Text: return v.get<std::string>();
     case Kind::Integer: return std::to_string(v.get<int64_t>());
@@ -71,7 +71,7 @@ std::string csv_quote(const std::string& s) {
 }
 
 std::string csv_cell(const Column& c, const BenchRecord& r) {
-  const nlohmann::json v = c.value(r);
+  const nlohmann::ordered_json v = c.value(r);
   switch (c.kind) {
     case Kind::Text: return csv_quote(v.get<std::string>());
     case Kind::Integer: return std::to_string(v.get<int64_t>());
@@ -123,14 +123,14 @@ std::string format_csv(const std::vector<BenchRecord>& records) {
 }
 
 std::string format_json(const std::vector<BenchRecord>& records) {
-  nlohmann::json list = nlohmann::json::array();
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
   for (const BenchRecord& r : records) {
-    nlohmann::json o = nlohmann::json::object();
+    nlohmann::ordered_json o = nlohmann::ordered_json::object();
     for (const Column& c : columns()) o[c.key] = c.value(r);
     list.push_back(std::move(o));
   }
-  nlohmann::json doc = {{"records", std::move(list)}};
-  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  nlohmann::ordered_json doc = {{"records", std::move(list)}};
+  return doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
 void write_json(const std::string& path, const std::vector<BenchRecord>& records) {

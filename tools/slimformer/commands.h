@@ -1,0 +1,18 @@
+// The subcommands. Each registers its flags on the root app and returns its runner.
+#pragma once
+#include <CLI/CLI.hpp>
+
+#include "cli_common.h"
+
+namespace slimcli {
+
+Runner add_embed(CLI::App& root);
+Runner add_tokenize(CLI::App& root);
+Runner add_inspect(CLI::App& root);
+Runner add_bench(CLI::App& root);
+
+// --threads N on `cmd`: the text is parsed by apply_threads (empty: one thread per core).
+void add_threads_flag(CLI::App* cmd, std::string* text);
+void apply_threads(const std::string& text);
+
+}  // namespace slimcli
