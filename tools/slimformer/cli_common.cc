@@ -31,6 +31,7 @@ int64_t parse_int(const std::string& flag, const std::string& text, int64_t min,
 }
 
 std::vector<int64_t> parse_int_list(const std::string& flag, const std::string& text, int64_t max) {
+  if (text.empty()) throw InputError(flag + ": empty list, expected comma-separated positive integers such as 1,8");
   std::vector<int64_t> out;
   size_t start = 0;
   while (true) {
