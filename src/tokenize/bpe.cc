@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <limits>
+#include <queue>
 
 #include "slimformer/error.h"
 #include "tokenize/models.h"
@@ -35,9 +36,11 @@ Bpe::Bpe(Vocab vocab, const std::vector<std::pair<std::string, std::string>>& me
   }
 }
 
-// Repeatedly merges the adjacent pair of lowest rank (leftmost on ties), as Hugging Face does.
+// Repeatedly merges the adjacent pair of lowest rank (leftmost on ties), as Hugging Face does,
+// with a heap and a linked list of symbols so that long words stay O(n log n).
 std::vector<Bpe::Piece> Bpe::merge_word(const Chars& word) const {
-  std::vector<Piece> sym;
+  struct Sym { int64_t id; int32_t first, nchars, prev, next; };
+  std::vector<Sym> sym;
   sym.reserve(word.size());
   std::string one;
   for (size_t i = 0; i < word.size(); ++i) {
@@ -45,25 +48,42 @@ std::vector<Bpe::Piece> Bpe::merge_word(const Chars& word) const {
     append_utf8(one, word[i].cp);
     auto id = token_to_id(one);
     if (!id) id = unk_id_;
-    if (id) sym.push_back(Piece{*id, static_cast<int32_t>(i), 1});
+    if (!id) continue;   // no unk token: the char is dropped, as in Hugging Face
+    const auto n = static_cast<int32_t>(sym.size());
+    sym.push_back(Sym{*id, static_cast<int32_t>(i), 1, n - 1, -1});
+    if (n > 0) sym[n - 1].next = n;
   }
-  while (sym.size() > 1) {
-    int32_t best_rank = std::numeric_limits<int32_t>::max();
-    size_t best = 0;
-    int64_t best_id = -1;
-    for (size_t i = 0; i + 1 < sym.size(); ++i) {
-      auto it = merges_.find(pair_key(sym[i].id, sym[i + 1].id));
-      if (it != merges_.end() && it->second.rank < best_rank) {
-        best_rank = it->second.rank;
-        best = i;
-        best_id = it->second.id;
-      }
-    }
-    if (best_id < 0) break;
-    sym[best] = Piece{best_id, sym[best].first, sym[best].nchars + sym[best + 1].nchars};
-    sym.erase(sym.begin() + static_cast<std::ptrdiff_t>(best) + 1);
+  struct Candidate { int32_t rank, pos; int64_t id; };
+  auto later = [](const Candidate& a, const Candidate& b) {
+    return a.rank != b.rank ? a.rank > b.rank : a.pos > b.pos;
+  };
+  std::priority_queue<Candidate, std::vector<Candidate>, decltype(later)> heap(later);
+  auto consider = [&](int32_t left) {
+    if (left < 0 || sym[left].next < 0) return;
+    auto it = merges_.find(pair_key(sym[left].id, sym[sym[left].next].id));
+    if (it != merges_.end()) heap.push(Candidate{it->second.rank, left, it->second.id});
+  };
+  for (int32_t i = 0; i + 1 < static_cast<int32_t>(sym.size()); ++i) consider(i);
+  while (!heap.empty()) {
+    const Candidate c = heap.top();
+    heap.pop();
+    Sym& s = sym[c.pos];
+    if (s.nchars == 0 || s.next < 0) continue;   // merged away since it was queued
+    Sym& right = sym[s.next];
+    auto it = merges_.find(pair_key(s.id, right.id));
+    if (it == merges_.end() || it->second.id != c.id) continue;   // neighbours changed
+    s.id = c.id;
+    s.nchars += right.nchars;
+    right.nchars = 0;
+    s.next = right.next;
+    if (s.next >= 0) sym[s.next].prev = c.pos;
+    consider(s.prev);
+    consider(c.pos);
   }
-  return sym;
+  std::vector<Piece> out;
+  for (const Sym& s : sym)
+    if (s.nchars > 0) out.push_back(Piece{s.id, s.first, s.nchars});
+  return out;
 }
 
 void Bpe::tokenize(const Chars& word, std::vector<Token>& out) const {

@@ -72,9 +72,17 @@ std::vector<std::pair<size_t, size_t>> ByteLevelPreTokenizer::regex_spans(const 
   pcre2_match_data* md = pcre2_match_data_create_from_pattern(code, nullptr);
   size_t pos = 0, covered = 0;
   while (pos < s.size()) {
-    const int rc = pcre2_match(code, reinterpret_cast<PCRE2_SPTR>(s.data()), s.size(), pos,
-                               PCRE2_NO_UTF_CHECK, md, nullptr);
-    if (rc < 0) break;
+    int rc = pcre2_match(code, reinterpret_cast<PCRE2_SPTR>(s.data()), s.size(), pos,
+                         PCRE2_NO_UTF_CHECK, md, nullptr);
+    if (rc < 0 && rc != PCRE2_ERROR_NOMATCH)   // e.g. the JIT stack ran out: use the interpreter
+      rc = pcre2_match(code, reinterpret_cast<PCRE2_SPTR>(s.data()), s.size(), pos,
+                       PCRE2_NO_UTF_CHECK | PCRE2_NO_JIT, md, nullptr);
+    if (rc == PCRE2_ERROR_NOMATCH) break;
+    if (rc < 0) {
+      pcre2_match_data_free(md);
+      throw InputError("ByteLevel pre-tokenizer: the GPT-2 pattern failed (PCRE2 error " +
+                       std::to_string(rc) + ") at byte " + std::to_string(pos) + " of a text piece");
+    }
     const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
     if (ov[1] <= ov[0]) {   // an empty match cannot happen with this pattern; step one char
       ++pos;
