@@ -124,6 +124,38 @@ TEST(BenchBuiltin, WeightsFollowHuggingFaceInit) {
   EXPECT_NE(word.data<float>()[2 * 32], 0.0f);
 }
 
+// The generator's distribution against the normal's: the fractions inside 1, 2 and 3 standard
+// deviations and beyond the ziggurat's tail start (3.4426 sd), which exercises its tail path.
+TEST(BenchBuiltin, WeightsAreNormallyDistributed) {
+  EncoderConfig c = tiny("bert");
+  c.vocab_size = 1 << 15;
+  c.hidden_size = 32;   // word embeddings: 2^20 values
+  const auto ckpt = random_checkpoint(c, 5);
+  const Tensor w = ckpt->get("embeddings.word_embeddings.weight");
+  const int64_t n = w.numel() - 32;   // the zero padding row is row 0
+  const float* p = w.data<float>() + 32;
+  int64_t in1 = 0, in2 = 0, in3 = 0, tail = 0, positive = 0;
+  double sq = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double z = p[i] / 0.02;
+    const double a = std::abs(z);
+    in1 += a < 1;
+    in2 += a < 2;
+    in3 += a < 3;
+    tail += a > 3.442619855899;
+    positive += z > 0;
+    sq += z * z;
+  }
+  const double N = static_cast<double>(n);
+  // Expected fractions from the normal CDF; bounds are about 5 binomial standard errors.
+  EXPECT_NEAR(in1 / N, 0.682689, 0.0025);
+  EXPECT_NEAR(in2 / N, 0.954500, 0.0011);
+  EXPECT_NEAR(in3 / N, 0.997300, 0.00027);
+  EXPECT_NEAR(tail / N, 5.7618e-4, 1.2e-4);
+  EXPECT_NEAR(positive / N, 0.5, 0.0025);
+  EXPECT_NEAR(sq / N, 1.0, 0.007);
+}
+
 TEST(BenchBuiltin, SeedDecidesTheWeightsNotTheThreadCount) {
   EncoderConfig c = tiny("bert");
   c.vocab_size = 5000;   // 160 000 values: several parallel chunks

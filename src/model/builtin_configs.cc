@@ -6,7 +6,6 @@
 #include <cmath>
 #include <cstring>
 #include <map>
-#include <numbers>
 
 #include "model/weights.h"
 #include "slimformer/error.h"
@@ -55,11 +54,70 @@ EncoderConfig make_builtin(const std::string& name) {
   throw InputError("unknown built-in configuration '" + name + "' (known: " + known + ")");
 }
 
+// Marsaglia and Tsang's ziggurat (128 layers) for standard normals: one 64-bit draw, a table
+// look-up and a compare almost every time, so bert-base's 110M weights take well under a second.
+// The layer index comes from the low bits and the value from the high 32, so they are independent.
+struct Ziggurat {
+  static constexpr double kR = 3.442619855899;   // where the tail starts
+  static constexpr double kV = 9.91256303526217e-3;   // area of each layer
+  static constexpr double kM = 2147483648.0;     // 2^31
+  uint32_t k[128];
+  double w[128], f[128];
+
+  Ziggurat() {
+    double dn = kR, tn = kR;
+    const double q = kV / std::exp(-0.5 * dn * dn);
+    k[0] = static_cast<uint32_t>((dn / q) * kM);
+    k[1] = 0;
+    w[0] = q / kM;
+    w[127] = dn / kM;
+    f[0] = 1.0;
+    f[127] = std::exp(-0.5 * dn * dn);
+    for (int i = 126; i >= 1; --i) {
+      dn = std::sqrt(-2.0 * std::log(kV / dn + std::exp(-0.5 * dn * dn)));
+      k[i + 1] = static_cast<uint32_t>((dn / tn) * kM);
+      tn = dn;
+      f[i] = std::exp(-0.5 * dn * dn);
+      w[i] = dn / kM;
+    }
+  }
+};
+
+const Ziggurat& ziggurat() {
+  static const Ziggurat z;
+  return z;
+}
+
 uint64_t splitmix64(uint64_t& state) {
   uint64_t z = (state += 0x9E3779B97F4A7C15ull);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   return z ^ (z >> 31);
+}
+
+double uniform01(uint64_t& state) {   // in (0, 1]: log() stays finite
+  return (static_cast<double>(splitmix64(state) >> 11) + 1.0) * 0x1.0p-53;
+}
+
+double standard_normal(uint64_t& state) {
+  const Ziggurat& z = ziggurat();
+  while (true) {
+    const uint64_t bits = splitmix64(state);
+    const int32_t hz = static_cast<int32_t>(bits >> 32);
+    const int i = static_cast<int>(bits & 127);
+    const uint32_t mag = hz < 0 ? 0u - static_cast<uint32_t>(hz) : static_cast<uint32_t>(hz);
+    const double x = hz * z.w[i];
+    if (mag < z.k[i]) return x;                  // inside the layer's rectangle
+    if (i == 0) {                                // the tail beyond kR
+      double t, y;
+      do {
+        t = -std::log(uniform01(state)) / Ziggurat::kR;
+        y = -std::log(uniform01(state));
+      } while (y + y < t * t);
+      return hz > 0 ? Ziggurat::kR + t : -Ziggurat::kR - t;
+    }
+    if (z.f[i] + uniform01(state) * (z.f[i - 1] - z.f[i]) < std::exp(-0.5 * x * x)) return x;
+  }
 }
 
 uint64_t fnv1a(const std::string& s) {
@@ -68,27 +126,20 @@ uint64_t fnv1a(const std::string& s) {
   return h;
 }
 
-// Normal(0, std) by Box-Muller. Each 64 Ki-element chunk has its own stream keyed by the seed, the
-// tensor name and the chunk index, so chunks fill in parallel and the result never depends on
-// the thread count.
+// Normal(0, stddev). Each 64 Ki-element chunk has its own stream keyed by the seed, the tensor
+// name and the chunk index, so chunks fill in parallel and the result never depends on the
+// thread count.
 void fill_normal(float* out, int64_t n, float stddev, uint64_t seed, const std::string& name) {
   constexpr int64_t kChunk = 1 << 16;
   const int64_t chunks = (n + kChunk - 1) / kChunk;
   const uint64_t key = seed ^ fnv1a(name);
+  ziggurat();   // built once, before the threads start
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < chunks; ++c) {
     uint64_t state = key + static_cast<uint64_t>(c) * 0xD1B54A32D192ED03ull;
     splitmix64(state);
     const int64_t end = std::min(n, (c + 1) * kChunk);
-    for (int64_t i = c * kChunk; i < end; i += 2) {
-      // 53-bit uniforms; u1 in (0, 1] keeps log finite.
-      const double u1 = (static_cast<double>(splitmix64(state) >> 11) + 1.0) * 0x1.0p-53;
-      const double u2 = static_cast<double>(splitmix64(state) >> 11) * 0x1.0p-53;
-      const double r = std::sqrt(-2.0 * std::log(u1)) * stddev;
-      const double a = 2.0 * std::numbers::pi * u2;
-      out[i] = static_cast<float>(r * std::cos(a));
-      if (i + 1 < end) out[i + 1] = static_cast<float>(r * std::sin(a));
-    }
+    for (int64_t i = c * kChunk; i < end; ++i) out[i] = static_cast<float>(standard_normal(state) * stddev);
   }
 }
 
