@@ -63,7 +63,8 @@ Tensor copy_of(const Tensor& t) {
 Encoder::Encoder(std::shared_ptr<const Checkpoint> checkpoint) : impl_(std::make_unique<Impl>()) {
   if (!checkpoint) throw ModelError("Encoder needs a checkpoint, got null");
   impl_->checkpoint = std::move(checkpoint);
-  impl_->weights = model::load_weights(*impl_->checkpoint, model::tensor_names_for(*impl_->checkpoint));
+  impl_->weights = model::load_weights(*impl_->checkpoint, model::tensor_names_for(*impl_->checkpoint),
+                                       impl_->checkpoint->config().activation);
 }
 
 Encoder::~Encoder() = default;
@@ -99,7 +100,7 @@ ForwardResult Encoder::forward(const Batch& batch, const ForwardOptions& opt) co
   }
   if (w.has_pooler) {
     r.pooler_output = Tensor::empty({d.batch, d.hidden});
-    model::pooler_forward(r.pooler_output.data<float>(), hidden.data<float>(), w.pooler, d);
+    model::pooler_forward(r.pooler_output.data<float>(), hidden.data<float>(), w.pooler_packed, d);
   }
   r.last_hidden_state = hidden;
   return r;

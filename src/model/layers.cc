@@ -2,6 +2,7 @@
 #include "model/layers.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/ops.h"
@@ -10,13 +11,24 @@ namespace slimformer::model {
 
 namespace k = slimformer::kernels;
 
+namespace {
+// Scores for at most this many floats at once (32 MiB): all of a batch of 8 x 128 tokens fits,
+// long or large batches run attention a few sequences at a time.
+constexpr int64_t kMaxScoreFloats = int64_t{8} << 20;
+
+int64_t attention_chunk(const Dims& d) {
+  const int64_t per_seq = std::max<int64_t>(1, d.heads * d.seq * d.seq);
+  return std::clamp<int64_t>(kMaxScoreFloats / per_seq, 1, std::max<int64_t>(1, d.batch));
+}
+}  // namespace
+
 Workspace::Workspace(const Dims& d)
-    : proj(Tensor::empty({3, d.rows(), d.hidden})),
-      heads(Tensor::empty({3, d.batch, d.heads, d.seq, d.head_dim})),
+    : qkv(Tensor::empty({d.rows(), 3 * d.hidden})),
       ctx(Tensor::empty({d.rows(), d.hidden})),
       mid(Tensor::empty({d.rows(), d.intermediate})),
-      scores(Tensor::empty({k::attention_workspace_floats(d.seq)})),
-      add_mask(Tensor::empty({d.batch, d.seq})) {}
+      scores(Tensor::empty({attention_chunk(d), d.heads, d.seq, d.seq})),
+      add_mask(Tensor::empty({d.batch, d.seq})),
+      chunk(attention_chunk(d)) {}
 
 void embeddings_forward(float* out, const EncoderWeights& w, const EncoderConfig& c, const Dims& d,
                         const int64_t* ids, const int64_t* positions, const int64_t* types) {
@@ -35,52 +47,49 @@ void embeddings_forward(float* out, const EncoderWeights& w, const EncoderConfig
 
 namespace {
 
-void activation_inplace(float* x, int64_t n, Activation a) {
-  switch (a) {
-    case Activation::Gelu: k::gelu(x, x, n); break;
-    case Activation::GeluTanh: k::gelu_tanh(x, x, n); break;
-    case Activation::Relu: k::relu(x, x, n); break;
+// ctx (B*T, H) = softmax(q k^T / sqrt(d) + mask) v per (sequence, head), reading q, k, v in place
+// from the stacked projection (B*T, 3, h, d) and writing the heads merged: two batched products
+// around a row softmax, a few sequences at a time.
+void attention_block(const Dims& d, Workspace& ws) {
+  const int64_t T = d.seq, H = d.hidden, h = d.heads, hd = d.head_dim, H3 = 3 * H;
+  const float* qkv = ws.qkv.data<float>();
+  float* ctx = ws.ctx.data<float>();
+  float* scores = ws.scores.data<float>();
+  const float* mask = ws.add_mask.data<float>();
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  for (int64_t b0 = 0; b0 < d.batch; b0 += ws.chunk) {
+    const int64_t nb = std::min(ws.chunk, d.batch - b0);
+    const float* q = qkv + b0 * T * H3;
+    // scores (nb, h, T, T) = scale * q . k^T + mask[b] on every row
+    k::gemm_batched_f32(true, nb, h, T, T, hd, scale, q, H3, {T * H3, hd}, q + H, H3, {T * H3, hd}, scores, T,
+                        {h * T * T, T * T}, mask + b0 * T);
+    k::softmax_masked(scores, nullptr, nb * h * T, T);
+    // ctx (nb, T, h, d) = p (nb, h, T, T) . v (nb, T, h, d)
+    k::gemm_batched_f32(false, nb, h, T, hd, T, 1.0f, scores, T, {h * T * T, T * T}, q + 2 * H, H3,
+                        {T * H3, hd}, ctx + b0 * T * H, H, {T * H, hd});
   }
-}
-
-void attention_block(float* x, const LayerWeights& w, const Dims& d, Workspace& ws) {
-  const int64_t n = d.rows(), H = d.hidden, plane = n * H;
-  float* proj = ws.proj.data<float>();
-  float* heads = ws.heads.data<float>();
-  const Linear* qkv[3] = {&w.q, &w.k, &w.v};
-  for (int i = 0; i < 3; ++i) {
-    k::linear_f32(proj + i * plane, x, qkv[i]->w, qkv[i]->b, n, H, H);
-    k::split_heads(heads + i * plane, proj + i * plane, d.batch, d.seq, d.heads, d.head_dim);
-  }
-  float* ctx_heads = proj;   // the projections are spent once split
-  k::attention(ctx_heads, heads, heads + plane, heads + 2 * plane, ws.add_mask.data<float>(), d.batch, d.heads,
-               d.seq, d.head_dim, ws.scores.data<float>());
-  k::merge_heads(ws.ctx.data<float>(), ctx_heads, d.batch, d.seq, d.heads, d.head_dim);
-  float* attn_out = proj + plane;
-  k::linear_f32(attn_out, ws.ctx.data<float>(), w.attn_out.w, w.attn_out.b, n, H, H);
 }
 
 }  // namespace
 
 void encoder_layer_forward(float* x, const LayerWeights& w, const EncoderConfig& c, const Dims& d, Workspace& ws) {
-  const int64_t n = d.rows(), H = d.hidden, I = d.intermediate;
-  attention_block(x, w, d, ws);
-  float* attn_out = ws.proj.data<float>() + n * H;
-  k::add_layernorm(x, attn_out, x, w.attn_ln.g, w.attn_ln.b, n, H, c.layer_norm_eps);
+  const int64_t n = d.rows(), H = d.hidden;
+  w.qkv_packed.forward(ws.qkv.data<float>(), x, n);
+  attention_block(d, ws);
+  w.attn_out_packed.forward(x, ws.ctx.data<float>(), n, /*accumulate=*/true);   // x += attn
+  k::layernorm(x, x, w.attn_ln.g, w.attn_ln.b, n, H, c.layer_norm_eps);
   float* mid = ws.mid.data<float>();
-  k::linear_f32(mid, x, w.ffn_in.w, w.ffn_in.b, n, I, H);
-  activation_inplace(mid, n * I, c.activation);
-  float* ffn_out = ws.proj.data<float>();
-  k::linear_f32(ffn_out, mid, w.ffn_out.w, w.ffn_out.b, n, H, I);
-  k::add_layernorm(x, ffn_out, x, w.ffn_ln.g, w.ffn_ln.b, n, H, c.layer_norm_eps);
+  w.ffn_in_packed.forward(mid, x, n);                                          // act fused
+  w.ffn_out_packed.forward(x, mid, n, /*accumulate=*/true);                    // x += ffn
+  k::layernorm(x, x, w.ffn_ln.g, w.ffn_ln.b, n, H, c.layer_norm_eps);
 }
 
-void pooler_forward(float* out, const float* hidden, const Linear& dense, const Dims& d) {
+void pooler_forward(float* out, const float* hidden, const k::PackedLinear& dense, const Dims& d) {
   Tensor cls = Tensor::empty({d.batch, d.hidden});
   for (int64_t b = 0; b < d.batch; ++b) {
     std::copy_n(hidden + b * d.seq * d.hidden, d.hidden, cls.data<float>() + b * d.hidden);
   }
-  k::linear_f32(out, cls.data<float>(), dense.w, dense.b, d.batch, d.hidden, d.hidden);
+  dense.forward(out, cls.data<float>(), d.batch);
   k::tanh_inplace(out, d.batch * d.hidden);
 }
 

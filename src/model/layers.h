@@ -17,12 +17,12 @@ struct Dims {
 // Scratch for one forward, reused by every layer (counting allocator: peak bytes are exact).
 struct Workspace {
   explicit Workspace(const Dims& d);
-  Tensor proj;        // (3, B*T, H): q, k, v projections; later the attention output
-  Tensor heads;       // (3, B, h, T, d): q, k, v split into heads
-  Tensor ctx;         // (B*T, H): attention context with heads merged
+  Tensor qkv;         // (B*T, 3, h, d): the stacked q, k, v projection, read in place by attention
+  Tensor ctx;         // (B*T, H): attention context, heads merged as written
   Tensor mid;         // (B*T, I): feed-forward intermediate
-  Tensor scores;      // attention's per-thread row of scores
+  Tensor scores;      // (chunk, h, T, T): attention probabilities for `chunk` sequences at a time
   Tensor add_mask;    // (B, T): 0 for tokens, kMaskedScore for padding
+  int64_t chunk;      // sequences per attention pass (bounds the scores buffer)
 };
 
 // out (B*T, H) = LayerNorm(word[ids] + position[pos] + token_type[types]); types may be null.
@@ -33,7 +33,7 @@ void embeddings_forward(float* out, const EncoderWeights& w, const EncoderConfig
 void encoder_layer_forward(float* x, const LayerWeights& w, const EncoderConfig& c, const Dims& d, Workspace& ws);
 
 // out (B, H) = tanh(dense(hidden[:, 0, :])) for hidden (B, T, H).
-void pooler_forward(float* out, const float* hidden, const Linear& dense, const Dims& d);
+void pooler_forward(float* out, const float* hidden, const kernels::PackedLinear& dense, const Dims& d);
 
 // Position ids (B*T): 0..T-1, or RoBERTa's: pad + cumulative count of non-pad ids, pad for pads.
 std::vector<int64_t> position_ids(const std::vector<int64_t>& ids, const EncoderConfig& c, int64_t batch, int64_t seq);

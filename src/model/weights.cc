@@ -1,5 +1,10 @@
 // Resolving tensor names into weight slots: presence, shape and dtype checks, zero-copy for F32.
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdint>
+#include <set>
 
 #include "model/weights.h"
 #include "slimformer/error.h"
@@ -54,7 +59,62 @@ class Loader {
   EncoderWeights* w_;
 };
 
+kernels::Epilogue epilogue_for(Activation a) {
+  switch (a) {
+    case Activation::Gelu: return kernels::Epilogue::Gelu;
+    case Activation::GeluTanh: return kernels::Epilogue::GeluTanh;
+    case Activation::Relu: return kernels::Epilogue::Relu;
+  }
+  return kernels::Epilogue::None;
+}
+
+kernels::PackedLinear pack(const Linear& l, kernels::Epilogue e = kernels::Epilogue::None) {
+  return kernels::PackedLinear(l.w, l.b, l.out, l.in, e);
+}
+
+// Once packed, a checkpoint weight is never read again: its pages go back to the kernel right
+// away (so loading never holds a layer twice) and the slot forgets it.
+void spend(EncoderWeights& w, std::set<const void*>& spent, Linear& l) {
+  w.released_bytes += release_pages(l.w, static_cast<size_t>(l.out * l.in) * sizeof(float));
+  spent.insert(l.w);
+  l.w = nullptr;
+}
+
+void pack_layer(EncoderWeights& w, std::set<const void*>& spent, LayerWeights& l, Activation act) {
+  l.qkv_packed = kernels::PackedLinear::stacked({l.q.w, l.k.w, l.v.w}, {l.q.b, l.k.b, l.v.b},
+                                                {l.q.out, l.k.out, l.v.out}, l.q.in);
+  l.attn_out_packed = pack(l.attn_out);
+  l.ffn_in_packed = pack(l.ffn_in, epilogue_for(act));
+  l.ffn_out_packed = pack(l.ffn_out);
+  for (Linear* x : {&l.q, &l.k, &l.v, &l.attn_out, &l.ffn_in, &l.ffn_out}) spend(w, spent, *x);
+}
+
+// Packs every Linear, then stops holding the spent tensors (a converted F16/BF16 copy is freed).
+void pack_all(EncoderWeights& w, Activation act) {
+  std::set<const void*> spent;
+  for (LayerWeights& l : w.layers) pack_layer(w, spent, l, act);
+  if (w.has_pooler) {
+    w.pooler_packed = pack(w.pooler);
+    spend(w, spent, w.pooler);
+  }
+  std::vector<Tensor> kept;
+  for (Tensor& t : w.held)
+    if (t.nbytes() == 0 || spent.count(t.raw()) == 0) kept.push_back(t);
+  w.held = std::move(kept);
+}
+
 }  // namespace
+
+size_t release_pages(const void* p, size_t bytes) {
+  const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + page - 1) / page * page;
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + bytes) / page * page;
+  if (end <= begin) return 0;
+#ifdef MADV_PAGEOUT
+  if (::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_PAGEOUT) == 0) return end - begin;
+#endif
+  return 0;
+}
 
 TensorNames tensor_names_for(const Checkpoint& ckpt) {
   const std::string& type = ckpt.config().model_type;
@@ -64,7 +124,7 @@ TensorNames tensor_names_for(const Checkpoint& ckpt) {
   throw ModelError("model_type '" + type + "' has no encoder mapping (supported: bert, roberta, xlm-roberta, distilbert)");
 }
 
-EncoderWeights load_weights(const Checkpoint& ckpt, const TensorNames& names) {
+EncoderWeights load_weights(const Checkpoint& ckpt, const TensorNames& names, Activation act) {
   const EncoderConfig& c = ckpt.config();
   if (c.hidden_size <= 0 || c.num_heads <= 0 || c.hidden_size % c.num_heads != 0) {
     throw ModelError("config: hidden_size " + std::to_string(c.hidden_size) + " must be a positive multiple of num_heads " +
@@ -97,6 +157,7 @@ EncoderWeights load_weights(const Checkpoint& ckpt, const TensorNames& names) {
     w.has_pooler = true;
     w.pooler = ld.linear(names.pooler_w, names.pooler_b, H, H);
   }
+  pack_all(w, act);
   return w;
 }
 

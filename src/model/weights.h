@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/cpu/gemm.h"
 #include "slimformer/checkpoint.h"
 #include "slimformer/tensor.h"
 
@@ -45,11 +46,15 @@ struct Norm {
   const float* g = nullptr;
   const float* b = nullptr;
 };
+// The checkpoint's tensors (Linear: checked shapes, pointers into the mapping) and the packed
+// products the forward runs: Q, K, V stacked into one (3H, H) product, the activation fused into
+// ffn_in, the residual adds into attn_out and ffn_out (forward with accumulate = true).
 struct LayerWeights {
   Linear q, k, v, attn_out;
   Norm attn_ln;
   Linear ffn_in, ffn_out;
   Norm ffn_ln;
+  kernels::PackedLinear qkv_packed, attn_out_packed, ffn_in_packed, ffn_out_packed;
 };
 
 struct EncoderWeights {
@@ -60,13 +65,23 @@ struct EncoderWeights {
   std::vector<LayerWeights> layers;
   bool has_pooler = false;
   Linear pooler;
+  kernels::PackedLinear pooler_packed;
   int64_t parameter_count = 0;
   size_t bytes = 0;                    // f32 bytes the slots point at
+  size_t released_bytes = 0;           // mapped weight bytes handed back to the kernel once packed
   std::vector<Tensor> held;            // mmapped views and converted copies the pointers refer to
 };
 
 // Resolves every name against the checkpoint: ModelError naming the tensor and the expected
 // shape when one is missing or misshapen. F32 tensors are used in place, F16/BF16 converted once.
-EncoderWeights load_weights(const Checkpoint& ckpt, const TensorNames& names);
+// Every Linear is then packed (see LayerWeights) and the checkpoint pages it was packed from are
+// released (release_pages), so a loaded model holds its linear weights once, not twice.
+EncoderWeights load_weights(const Checkpoint& ckpt, const TensorNames& names, Activation act);
+
+// Asks the kernel to drop the resident pages wholly inside [p, p + bytes) (MADV_PAGEOUT): a clean
+// file-backed page is simply discarded and re-read from the file if ever touched again, an
+// anonymous one is kept (or swapped), so this never changes what the memory holds. Returns the
+// bytes covered by whole pages (0 where the kernel refuses).
+size_t release_pages(const void* p, size_t bytes);
 
 }  // namespace slimformer::model

@@ -2,13 +2,14 @@
 #include <cmath>
 
 #include "kernels/cpu/ops.h"
+#include "kernels/cpu/rows_avx512.h"
 
 namespace slimformer::kernels {
 namespace {
 
 // Normalizes one row in place. Two passes (mean, then centred variance) as PyTorch does, so
 // large means do not cancel the variance.
-inline void normalize_row(float* x, const float* gamma, const float* beta, int64_t cols, float eps) {
+inline void normalize_row_portable(float* x, const float* gamma, const float* beta, int64_t cols, float eps) {
   float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
   for (int64_t j = 0; j < cols; ++j) sum += x[j];
@@ -22,6 +23,14 @@ inline void normalize_row(float* x, const float* gamma, const float* beta, int64
   const float inv = 1.0f / std::sqrt(sq / static_cast<float>(cols) + eps);
 #pragma omp simd
   for (int64_t j = 0; j < cols; ++j) x[j] = (x[j] - mean) * inv * gamma[j] + beta[j];
+}
+
+inline void normalize_row(float* x, const float* gamma, const float* beta, int64_t cols, float eps) {
+  if (avx512::has_avx512()) {
+    avx512::normalize_row(x, gamma, beta, cols, eps);
+  } else {
+    normalize_row_portable(x, gamma, beta, cols, eps);
+  }
 }
 
 }  // namespace

@@ -3,13 +3,14 @@
 #include <limits>
 
 #include "kernels/cpu/ops.h"
+#include "kernels/cpu/rows_avx512.h"
 
 namespace slimformer::kernels {
 namespace {
 
 // One row in place. Subtracting the row max keeps exp() in range; a row that is -inf
 // everywhere (nothing to attend to) becomes zeros instead of 0/0.
-inline void softmax_row(float* x, const float* add_mask, int64_t cols) {
+inline void softmax_row_portable(float* x, const float* add_mask, int64_t cols) {
   if (add_mask) {
 #pragma omp simd
     for (int64_t j = 0; j < cols; ++j) x[j] += add_mask[j];
@@ -30,6 +31,14 @@ inline void softmax_row(float* x, const float* add_mask, int64_t cols) {
   const float inv = 1.0f / sum;
 #pragma omp simd
   for (int64_t j = 0; j < cols; ++j) x[j] *= inv;
+}
+
+inline void softmax_row(float* x, const float* add_mask, int64_t cols) {
+  if (avx512::has_avx512()) {
+    avx512::softmax_row(x, add_mask, cols);
+  } else {
+    softmax_row_portable(x, add_mask, cols);
+  }
 }
 
 }  // namespace
