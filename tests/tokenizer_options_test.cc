@@ -2,6 +2,8 @@
 // longest-first pair truncation, padding, make_batch, Unicode edge cases of the BERT normalizer.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "slimformer/tokenizer.h"
 #include "test_util.h"
 
@@ -124,6 +126,40 @@ TEST(TokenizerOptions, HugeWordsAndRuns) {
   EXPECT_EQ(bert().encode(letters, plain).ids, (Ids{100}));   // over 100 chars: [UNK]
   EXPECT_EQ(bert().encode(bangs, plain).ids.size(), bangs.size());
   EXPECT_EQ(bert().encode(spaces).ids, (Ids{101, 102}));
+}
+
+// Seeded random text from many scripts, marks, controls and special tokens: every offset lies in
+// the input, on character boundaries, and ids are in the vocabulary.
+TEST(TokenizerOptions, RandomTextOffsetsStayOnCharBoundaries) {
+  const std::vector<std::string> pieces = {
+      "a", "Z", "7", " ", "  ", "\t", "\n", "!", "'s", "-", "\u00e9", "e\u0301", "\u00df", "\ufb01", "\u0130",
+      "\u65e5", "\ud55c", "\u0e01", "\u0627", "\U0001F600", "\U0001F44D\U0001F3FD", "\u200d", "\u200b",
+      "\u00a0", "\u3000", "\x01", "\x7f", "\ufeff", "[MASK]", "[CLS]", "<mask>", "</s>", "\u00ad", "\U000E0001"};
+  std::mt19937 rng(7);
+  const auto d = slimtest::shared_dir() + "/data/tokenizers/";
+  std::vector<std::unique_ptr<slimformer::Tokenizer>> toks;
+  toks.push_back(slimformer::load_tokenizer(d + "bert-base-uncased"));
+  toks.push_back(slimformer::load_wordpiece_vocab(d + "bert-base-cased/vocab.txt", false));
+  toks.push_back(slimformer::load_tokenizer(d + "roberta-base"));
+  for (int iter = 0; iter < 500; ++iter) {
+    std::string text;
+    const int n = static_cast<int>(rng() % 40);
+    for (int k = 0; k < n; ++k) text += pieces[rng() % pieces.size()];
+    auto boundary = [&](int64_t i) {
+      return i == static_cast<int64_t>(text.size()) ||
+             (i >= 0 && i < static_cast<int64_t>(text.size()) && (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80);
+    };
+    for (const auto& tok : toks) {
+      const auto e = tok->encode_pair(text, text);
+      ASSERT_EQ(e.ids.size(), e.offsets.size());
+      for (size_t t = 0; t < e.ids.size(); ++t) {
+        ASSERT_TRUE(e.ids[t] >= 0 && e.ids[t] < tok->vocab_size()) << text;
+        const auto [b, en] = e.offsets[t];
+        ASSERT_TRUE(b <= en && boundary(b) && boundary(en)) << "token " << e.tokens[t] << " (" << b << ","
+                                                            << en << ") in " << text;
+      }
+    }
+  }
 }
 
 }  // namespace
