@@ -144,3 +144,15 @@ TEST(TokenizerFixtures, RobertaVocabJsonMerges) {
 }
 
 }  // namespace
+
+namespace {
+
+// The sentence-transformers fixture folders hold re-saves (transformers 5) of the same tokenizer
+// objects the .jsonl lines came from; st-roberta's file writes merges as ["a", "b"] pairs.
+TEST(TokenizerFixtures, SentenceTransformersResavedFiles) {
+  const std::string models = slimtest::fixtures_dir() + "/models/";
+  check_file(*slimformer::load_tokenizer(models + "st-bert-uncased"), fixture("bert-base-uncased.jsonl"), true);
+  check_file(*slimformer::load_tokenizer(models + "st-roberta"), fixture("roberta-base.jsonl"), true);
+}
+
+}  // namespace
