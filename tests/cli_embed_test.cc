@@ -104,6 +104,9 @@ TEST(CliEmbed, TrailingNewlineAndCrlf) {
   EXPECT_EQ(parse_embeddings(unix_lines.out).size(), 2u);
   EXPECT_EQ(no_final.out, unix_lines.out);
   EXPECT_EQ(crlf.out, unix_lines.out);
+  EXPECT_EQ(run_cli("embed --model " + q(kSt), "one\r\ntwo\r").out, unix_lines.out);
+  // A carriage return inside a line is text.
+  EXPECT_NE(run_cli("embed --model " + q(kSt), "one\rx\ntwo\n").out, unix_lines.out);
   // Only a single newline is one empty line.
   EXPECT_EQ(parse_embeddings(run_cli("embed --model " + q(kSt), "\n").out).size(), 1u);
 }

@@ -65,7 +65,7 @@ std::vector<std::string> split_lines(const std::string& text) {
     const bool last = nl == std::string::npos;
     if (last) nl = text.size();
     size_t end = nl;
-    if (!last && end > start && text[end - 1] == '\r') --end;
+    if (end > start && text[end - 1] == '\r') --end;
     lines.push_back(text.substr(start, end - start));
     start = nl + 1;
   }

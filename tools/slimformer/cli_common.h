@@ -27,7 +27,7 @@ std::vector<int64_t> parse_int_list(const std::string& flag, const std::string& 
 void require_model_dir(const std::string& flag, const std::string& dir);
 
 // The lines of a text stream: split at '\n', a trailing newline ends the last line rather than
-// starting an empty one, and one '\r' before each '\n' is dropped (CRLF files).
+// starting an empty one, and one '\r' at the end of each line is dropped (CRLF files).
 std::vector<std::string> split_lines(const std::string& text);
 
 // The input of embed/tokenize: `path` ("" = stdin) split into lines, every line checked to be

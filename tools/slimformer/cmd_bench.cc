@@ -83,15 +83,15 @@ int run_bench(const BenchOptions& o) {
 Runner add_bench(CLI::App& root) {
   auto o = std::make_shared<BenchOptions>();
   CLI::App* cmd = root.add_subcommand("bench", "Time the forward pass and measure its memory");
-  cmd->add_option("--model", o->model, "Model folder (no tokenizer needed: token ids are seeded)");
+  cmd->add_option("--model", o->model, "Model folder (no tokenizer needed: token ids are seeded)")->type_name("DIR");
   cmd->add_option("--config", o->config, "Built-in configuration with seeded random weights: bert-base, "
-                                         "distilbert-base, minilm-l6, roberta-base");
-  cmd->add_option("--batch-sizes", o->batch_sizes, "Comma-separated batch sizes (default 1,8)");
-  cmd->add_option("--seq-lens", o->seq_lens, "Comma-separated sequence lengths (default 128,512)");
-  cmd->add_option("--runs", o->runs, "Timed forward passes per cell (default 10)");
-  cmd->add_option("--warmup", o->warmup, "Untimed forward passes before them (default 2)");
-  cmd->add_option("--json", o->json, "Write the records as JSON (atomically)");
-  cmd->add_option("--csv", o->csv, "Write the records as CSV (atomically)");
+                                         "distilbert-base, minilm-l6, roberta-base")->type_name("NAME");
+  cmd->add_option("--batch-sizes", o->batch_sizes, "Comma-separated batch sizes (default 1,8)")->type_name("N,N,...");
+  cmd->add_option("--seq-lens", o->seq_lens, "Comma-separated sequence lengths (default 128,512)")->type_name("N,N,...");
+  cmd->add_option("--runs", o->runs, "Timed forward passes per cell (default 10)")->type_name("N");
+  cmd->add_option("--warmup", o->warmup, "Untimed forward passes before them (default 2)")->type_name("N");
+  cmd->add_option("--json", o->json, "Write the records as JSON (atomically)")->type_name("FILE");
+  cmd->add_option("--csv", o->csv, "Write the records as CSV (atomically)")->type_name("FILE");
   add_threads_flag(cmd, &o->threads);
   return [o] { return run_bench(*o); };
 }

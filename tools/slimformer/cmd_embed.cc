@@ -44,11 +44,11 @@ int run_embed(const EmbedOptions& o) {
 Runner add_embed(CLI::App& root) {
   auto o = std::make_shared<EmbedOptions>();
   CLI::App* cmd = root.add_subcommand("embed", "Embed texts, one per line, as JSON lines {\"embedding\": [...]}");
-  cmd->add_option("--model", o->model, "Model folder (config.json, safetensors, tokenizer)")->required();
-  cmd->add_option("--input", o->input, "Text file, one text per line (default: stdin)");
-  cmd->add_option("--output", o->output, "Output file, written atomically (default: stdout)");
-  cmd->add_option("--batch-size", o->batch_size, "Texts per forward pass (default 32)");
-  cmd->add_option("--max-length", o->max_length, "Truncate texts to N tokens (default: the model's limit)");
+  cmd->add_option("--model", o->model, "Model folder (config.json, safetensors, tokenizer)")->type_name("DIR")->required();
+  cmd->add_option("--input", o->input, "Text file, one text per line (default: stdin)")->type_name("FILE");
+  cmd->add_option("--output", o->output, "Output file, written atomically (default: stdout)")->type_name("FILE");
+  cmd->add_option("--batch-size", o->batch_size, "Texts per forward pass (default 32)")->type_name("N");
+  cmd->add_option("--max-length", o->max_length, "Truncate texts to N tokens (default: the model's limit)")->type_name("N");
   cmd->add_flag("--no-normalize", o->no_normalize, "Skip the folder's L2 normalization");
   add_threads_flag(cmd, &o->threads);
   return [o] { return run_embed(*o); };

@@ -96,7 +96,7 @@ int run_inspect(const std::string& dir) {
 Runner add_inspect(CLI::App& root) {
   auto dir = std::make_shared<std::string>();
   CLI::App* cmd = root.add_subcommand("inspect", "Describe a model folder: architecture, parameters, tensors, tokenizer");
-  cmd->add_option("--model", *dir, "Model folder")->required();
+  cmd->add_option("--model", *dir, "Model folder")->type_name("DIR")->required();
   return [dir] { return run_inspect(*dir); };
 }
 

@@ -61,10 +61,10 @@ Runner add_tokenize(CLI::App& root) {
   auto o = std::make_shared<TokenizeOptions>();
   CLI::App* cmd = root.add_subcommand("tokenize", "Tokenize texts, one per line, as JSON lines {\"ids\", \"tokens\"}");
   cmd->add_option("--model", o->model, "Model folder holding tokenizer.json, vocab.txt or vocab.json + merges.txt")
-      ->required();
-  cmd->add_option("--input", o->input, "Text file, one text per line (default: stdin)");
+      ->type_name("DIR")->required();
+  cmd->add_option("--input", o->input, "Text file, one text per line (default: stdin)")->type_name("FILE");
   cmd->add_flag("--pair", o->pair, "Each line holds two texts separated by a tab; type_ids are written too");
-  cmd->add_option("--max-length", o->max_length, "Truncate to N tokens, special tokens included (default: none)");
+  cmd->add_option("--max-length", o->max_length, "Truncate to N tokens, special tokens included (default: none)")->type_name("N");
   cmd->add_flag("--no-special-tokens", o->no_special, "Leave out [CLS]/[SEP] (<s>/</s>)");
   return [o] { return run_tokenize(*o); };
 }

@@ -65,7 +65,7 @@ int run(int argc, char** argv) {
 namespace slimcli {
 
 void add_threads_flag(CLI::App* cmd, std::string* text) {
-  cmd->add_option("--threads", *text, "Threads for the kernels (default: one per core)");
+  cmd->add_option("--threads", *text, "Threads for the kernels (default: one per core)")->type_name("N");
 }
 
 void apply_threads(const std::string& text) {
