@@ -152,6 +152,9 @@ TEST(BenchHarness, GridChecksNameTheField) {
   g.batch_sizes = {1, 0};
   EXPECT_NE(message(g).find("batch size 0"), std::string::npos);
   g = BenchGrid{};
+  g.batch_sizes = {INT64_MAX / 512};
+  EXPECT_NE(message(g).find("too large"), std::string::npos);
+  g = BenchGrid{};
   g.runs = 0;
   EXPECT_NE(message(g).find("runs"), std::string::npos);
   g = BenchGrid{};

@@ -108,3 +108,13 @@ TEST(CliErrors, InvalidUtf8NamesTheLineAndLeavesNoOutput) {
 TEST(CliErrors, PairLineWithoutTab) {
   expect_one_line_error(run_cli("tokenize --pair --model " + q(kSt), "a\tb\nno tab here\n"), {"line 2", "tab"});
 }
+
+TEST(CliErrors, OutOfMemoryAndOverflowAreOneLine) {
+  const std::string m = "bench --runs 1 --warmup 0 --model " + q(model_dir("bert-tiny"));
+  expect_one_line_error(run_cli(m + " --batch-sizes 100000000000000000 --seq-lens 128"),
+                        {"batch size 100000000000000000", "too large"});
+#if !defined(__SANITIZE_ADDRESS__)   // AddressSanitizer reports a failed allocation itself and aborts
+  // 1.3e14 token ids: more than any address space, so the allocation fails at once.
+  expect_one_line_error(run_cli(m + " --batch-sizes 1000000000000 --seq-lens 128"), {"out of memory"});
+#endif
+}

@@ -1,6 +1,7 @@
 // The harness: seeded inputs, warmup, timed forwards, and the allocator's exact peak around them.
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 
 #include "slimformer/bench.h"
 #include "slimformer/error.h"
@@ -34,6 +35,16 @@ void check_grid(const BenchGrid& grid, const EncoderConfig& config) {
     if (s > limit) {
       throw InputError("sequence length " + std::to_string(s) + " exceeds the model's limit of " +
                        std::to_string(limit) + " tokens");
+    }
+  }
+  // B x T x hidden must be countable before anything is allocated (larger simply runs out of memory).
+  const int64_t width = std::max<int64_t>(config.hidden_size, 1);
+  for (int64_t b : grid.batch_sizes) {
+    for (int64_t s : grid.seq_lens) {
+      if (b > INT64_MAX / s / width) {
+        throw InputError("batch size " + std::to_string(b) + " x sequence length " + std::to_string(s) +
+                         " is too large to index");
+      }
     }
   }
   if (grid.runs <= 0) throw InputError("runs " + std::to_string(grid.runs) + " must be a positive integer");
