@@ -2,6 +2,8 @@
 #include "slimformer/encoder.h"
 
 #include <cstring>
+#include <memory>
+#include <mutex>
 
 #include "kernels/cpu/ops.h"
 #include "model/layers.h"
@@ -13,6 +15,29 @@ namespace slimformer {
 struct Encoder::Impl {
   std::shared_ptr<const Checkpoint> checkpoint;
   model::EncoderWeights weights;
+  // The last forward's workspace, kept for the next one of the same shape: fresh buffers of
+  // tens of MB cost a page fault per 4 KiB on every forward. A forward running while another
+  // holds it allocates its own.
+  std::mutex spare_mu;
+  std::unique_ptr<model::Workspace> spare;
+  model::Dims spare_dims{};
+
+  std::unique_ptr<model::Workspace> take_workspace(const model::Dims& d) {
+    {
+      std::lock_guard<std::mutex> lock(spare_mu);
+      if (spare && same_dims(spare_dims, d)) return std::move(spare);
+    }
+    return std::make_unique<model::Workspace>(d);
+  }
+  void give_back(std::unique_ptr<model::Workspace> ws, const model::Dims& d) {
+    std::lock_guard<std::mutex> lock(spare_mu);
+    spare = std::move(ws);
+    spare_dims = d;
+  }
+  static bool same_dims(const model::Dims& a, const model::Dims& b) {
+    return a.batch == b.batch && a.seq == b.seq && a.hidden == b.hidden && a.heads == b.heads &&
+           a.head_dim == b.head_dim && a.intermediate == b.intermediate;
+  }
 };
 
 namespace {
@@ -92,12 +117,13 @@ ForwardResult Encoder::forward(const Batch& batch, const ForwardOptions& opt) co
   model::embeddings_forward(hidden.data<float>(), w, c, d, batch.ids.data(), positions.data(), types);
   if (opt.keep_all_hidden_states) r.hidden_states.push_back(copy_of(hidden));
 
-  model::Workspace ws(d);
-  kernels::additive_mask(ws.add_mask.data<float>(), batch.mask.data(), d.batch, d.seq);
+  std::unique_ptr<model::Workspace> ws = impl_->take_workspace(d);
+  kernels::additive_mask(ws->add_mask.data<float>(), batch.mask.data(), d.batch, d.seq);
   for (const model::LayerWeights& layer : w.layers) {
-    model::encoder_layer_forward(hidden.data<float>(), layer, c, d, ws);
+    model::encoder_layer_forward(hidden.data<float>(), layer, c, d, *ws);
     if (opt.keep_all_hidden_states) r.hidden_states.push_back(copy_of(hidden));
   }
+  impl_->give_back(std::move(ws), d);
   if (w.has_pooler) {
     r.pooler_output = Tensor::empty({d.batch, d.hidden});
     model::pooler_forward(r.pooler_output.data<float>(), hidden.data<float>(), w.pooler_packed, d);
