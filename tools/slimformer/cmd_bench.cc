@@ -51,14 +51,16 @@ int run_bench(const BenchOptions& o) {
   std::unique_ptr<Output> csv = o.csv.empty() ? nullptr : std::make_unique<Output>(o.csv, "--csv");
 
   // A folder's config is read (weights only mmapped) and a built-in one known before any weights
-  // are drawn, so a bad --seq-lens fails at once.
+  // are drawn, so a bad grid fails at once.
   std::shared_ptr<const slimformer::Checkpoint> ckpt;
   if (!o.model.empty()) {
     ckpt = std::make_shared<const slimformer::Checkpoint>(o.model);
     check_seq_lens(grid.seq_lens, ckpt->config());
+    slimformer::bench::check_grid(grid, ckpt->config());
   } else {
     const slimformer::EncoderConfig config = config_flag(o.config);
     check_seq_lens(grid.seq_lens, config);
+    slimformer::bench::check_grid(grid, config);
     ckpt = slimformer::random_checkpoint(config, 0);
   }
   const slimformer::Encoder encoder(ckpt);
