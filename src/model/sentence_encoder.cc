@@ -43,8 +43,9 @@ std::vector<Encoding> encode_all(const Tokenizer& tok, const std::vector<std::st
     out.push_back(std::move(e));
   }
   if (truncated > 0) {
-    std::cerr << "warning: " << truncated << " text(s) longer than " << limit << " tokens were truncated (first: text "
-              << first << ", " << first_len << " tokens)\n";
+    // 1-based, so that it reads as the input line number when texts come one per line
+    std::cerr << "slimformer: warning: " << truncated << " text(s) longer than " << limit
+              << " tokens were truncated (first: text " << first + 1 << ", " << first_len << " tokens)\n";
   }
   return out;
 }
