@@ -75,3 +75,24 @@ TEST(KernelsRowsAvx512, SoftmaxRowsMatchReference) {
   k::avx512::softmax_row(inf.data(), nullptr, 17);
   for (float v : inf) EXPECT_EQ(v, 0.0f);
 }
+
+TEST(KernelsRowsAvx512, PortableFallbackMatchesReference) {
+  k::avx512::force_portable(true);
+  EXPECT_FALSE(k::avx512::has_avx512());
+  for (int64_t cols : kWidths) {
+    auto x = random_vec(3 * cols, 11, 3.0f);
+    const auto g = random_vec(cols, 12), b = random_vec(cols, 13);
+    std::vector<float> got(x.size()), want(x.size());
+    k::layernorm(got.data(), x.data(), g.data(), b.data(), 3, cols, 1e-5f);
+    k::ref::layernorm(want.data(), x.data(), g.data(), b.data(), 3, cols, 1e-5f);
+    EXPECT_LT(max_rel_diff(got, want), 1e-5) << cols;
+    std::vector<float> mask(static_cast<size_t>(cols), 0.0f);
+    for (int64_t j = 1; j < cols; j += 3) mask[j] = k::kMaskedScore;
+    got = x;
+    want = x;
+    k::softmax_masked(got.data(), mask.data(), 3, cols);
+    k::ref::softmax_masked(want.data(), mask.data(), 3, cols);
+    EXPECT_LT(max_rel_diff(got, want), 1e-6) << cols;
+  }
+  k::avx512::force_portable(false);
+}

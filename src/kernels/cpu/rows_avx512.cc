@@ -11,10 +11,16 @@
 
 namespace slimformer::kernels::avx512 {
 
+namespace {
+bool g_force_portable = false;
+}
+
 bool has_avx512() {
   static const bool yes = __builtin_cpu_supports("avx512f");
-  return yes;
+  return yes && !g_force_portable;
 }
+
+void force_portable(bool on) { g_force_portable = on; }
 
 namespace {
 

@@ -7,8 +7,11 @@
 
 namespace slimformer::kernels::avx512 {
 
-// True when the CPU (and OS) run AVX-512F; evaluated once.
+// True when the CPU runs AVX-512F (evaluated once) and the portable loops are not forced.
 bool has_avx512();
+// Forces the dispatched kernels onto their portable loops (true) or back (false), so tests on an
+// AVX-512 machine check the fallback too. Not for use while kernels run on other threads.
+void force_portable(bool on);
 
 // x (C) = (x - mean) / sqrt(var + eps) * gamma + beta, two passes as PyTorch does.
 void normalize_row(float* x, const float* gamma, const float* beta, int64_t cols, float eps);
