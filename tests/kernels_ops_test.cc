@@ -9,18 +9,13 @@
 
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/reference.h"
+#include "test_util.h"
 
 namespace k = slimformer::kernels;
 
 namespace {
 
-std::vector<float> random_vec(int64_t n, unsigned seed, float scale = 1.0f) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<float> d(0.0f, scale);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (auto& x : v) x = d(gen);
-  return v;
-}
+using slimtest::random_vec;
 
 float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
   EXPECT_EQ(a.size(), b.size());
@@ -148,17 +143,6 @@ TEST(KernelsOps, AttentionIgnoresPaddedKeys) {
   }
   k::attention(b.data(), q.data(), kk.data(), v.data(), add.data(), 1, 1, seq, d, ws.data());
   EXPECT_EQ(max_abs_diff(a, b), 0.0f);
-}
-
-TEST(KernelsOps, SplitMergeHeadsRoundTrip) {
-  const int64_t batch = 3, seq = 17, heads = 3, d = 5, n = batch * seq * heads * d;
-  auto x = random_vec(n, 14);
-  std::vector<float> split(n), back(n);
-  k::split_heads(split.data(), x.data(), batch, seq, heads, d);
-  // (b=1, h=2, t=4, c=3) comes from x[(1*seq + 4)*heads*d + 2*d + 3]
-  EXPECT_EQ(split[((1 * heads + 2) * seq + 4) * d + 3], x[(1 * seq + 4) * heads * d + 2 * d + 3]);
-  k::merge_heads(back.data(), split.data(), batch, seq, heads, d);
-  EXPECT_EQ(max_abs_diff(back, x), 0.0f);
 }
 
 TEST(KernelsOps, EmbeddingGatherMatchesReference) {

@@ -10,19 +10,14 @@
 
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/reference.h"
+#include "test_util.h"
 #include "kernels/cpu/rows_avx512.h"
 
 namespace k = slimformer::kernels;
 
 namespace {
 
-std::vector<float> random_vec(int64_t n, unsigned seed, float scale = 1.0f) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<float> d(0.0f, scale);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (auto& x : v) x = d(gen);
-  return v;
-}
+using slimtest::random_vec;
 
 float max_rel_diff(const std::vector<float>& got, const std::vector<float>& want) {
   EXPECT_EQ(got.size(), want.size());

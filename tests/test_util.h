@@ -1,6 +1,9 @@
 // Helpers shared by the tests: where the shared fixtures live, temp folders, running the CLI.
 #pragma once
+#include <cstdint>
+#include <random>
 #include <string>
+#include <vector>
 
 namespace slimtest {
 
@@ -18,5 +21,14 @@ struct CommandResult {
 };
 // Runs `slimformer <args>` (args are passed to /bin/sh, so quote them), optional stdin text.
 CommandResult run_cli(const std::string& args, const std::string& stdin_text = "");
+
+// n normally distributed floats (mean 0, std `scale`), the same for the same seed.
+inline std::vector<float> random_vec(int64_t n, unsigned seed, float scale = 1.0f) {
+  std::mt19937 gen(seed);
+  std::normal_distribution<float> dist(0.0f, scale);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (auto& x : v) x = dist(gen);
+  return v;
+}
 
 }  // namespace slimtest

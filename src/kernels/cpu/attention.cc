@@ -1,5 +1,5 @@
-// Full scaled-dot-product attention with a key padding mask, one (batch, head) per task, and the
-// head split / merge around it.
+// Full scaled-dot-product attention with a key padding mask, one (batch, head) per task: the
+// straightforward form, kept as the reference for the batched path the encoder runs.
 #include <omp.h>
 
 #include <algorithm>
@@ -48,30 +48,6 @@ void attention(float* out, const float* q, const float* k, const float* v, const
             for (int64_t c = 0; c < head_dim; ++c) oi[c] += p * vj[c];
           }
         }
-      }
-    }
-  }
-}
-
-void split_heads(float* out, const float* in, int64_t batch, int64_t seq, int64_t heads, int64_t head_dim) {
-#pragma omp parallel for collapse(2) schedule(static) if (batch * seq * heads * head_dim > 32768)
-  for (int64_t b = 0; b < batch; ++b) {
-    for (int64_t h = 0; h < heads; ++h) {
-      for (int64_t t = 0; t < seq; ++t) {
-        std::copy_n(in + ((b * seq + t) * heads + h) * head_dim, head_dim,
-                    out + ((b * heads + h) * seq + t) * head_dim);
-      }
-    }
-  }
-}
-
-void merge_heads(float* out, const float* in, int64_t batch, int64_t seq, int64_t heads, int64_t head_dim) {
-#pragma omp parallel for collapse(2) schedule(static) if (batch * seq * heads * head_dim > 32768)
-  for (int64_t b = 0; b < batch; ++b) {
-    for (int64_t h = 0; h < heads; ++h) {
-      for (int64_t t = 0; t < seq; ++t) {
-        std::copy_n(in + ((b * heads + h) * seq + t) * head_dim, head_dim,
-                    out + ((b * seq + t) * heads + h) * head_dim);
       }
     }
   }

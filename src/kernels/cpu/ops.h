@@ -39,10 +39,6 @@ void attention(float* out, const float* q, const float* k, const float* v, const
                int64_t batch, int64_t heads, int64_t seq, int64_t head_dim, float* workspace);
 int64_t attention_workspace_floats(int64_t seq);
 
-// out (B,h,T,d) <- in (B,T,h*d) and back: the head split around attention.
-void split_heads(float* out, const float* in, int64_t batch, int64_t seq, int64_t heads, int64_t head_dim);
-void merge_heads(float* out, const float* in, int64_t batch, int64_t seq, int64_t heads, int64_t head_dim);
-
 // out (n,D) = table[ids[i]] (V,D); ids must be in [0, V) (callers validate).
 void embedding_gather(float* out, const float* table, const int64_t* ids, int64_t n, int64_t dim);
 // out (n,D) += table[ids[i]]
