@@ -34,6 +34,9 @@ class Encoder {
 
   // ids, mask, type_ids: row-major (B, T); type_ids may be empty (all zero).
   ForwardResult forward(const Batch& batch, const ForwardOptions& opt = {}) const;
+  // forward() keeps its scratch buffers for the next forward of the same shape (fresh buffers
+  // cost a page fault per 4 KiB); this frees them, so the next forward allocates them again.
+  void release_workspace() const;
 
  private:
   struct Impl;

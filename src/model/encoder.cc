@@ -99,6 +99,11 @@ bool Encoder::has_pooler() const { return impl_->weights.has_pooler; }
 int64_t Encoder::parameter_count() const { return impl_->weights.parameter_count; }
 size_t Encoder::weights_bytes() const { return impl_->weights.bytes; }
 
+void Encoder::release_workspace() const {
+  std::lock_guard<std::mutex> lock(impl_->spare_mu);
+  impl_->spare.reset();
+}
+
 ForwardResult Encoder::forward(const Batch& batch, const ForwardOptions& opt) const {
   const EncoderConfig& c = config();
   check_batch(batch, c);
