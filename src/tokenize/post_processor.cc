@@ -54,6 +54,12 @@ void append_encoding(Encoding& dst, const Encoding& src) {
   dst.attention_mask.insert(dst.attention_mask.end(), src.attention_mask.begin(), src.attention_mask.end());
 }
 
+// The sequences alone, one after the other: what every processor gives without special tokens.
+static Encoding without_specials(Encoding a, const Encoding* b) {
+  if (b) append_encoding(a, *b);
+  return a;
+}
+
 int64_t PostProcessor::added_tokens(bool is_pair) const {
   switch (kind) {
     case Kind::None: return 0;
@@ -78,11 +84,7 @@ Encoding PostProcessor::process(Encoding a, const Encoding* b_in, bool add_speci
   switch (kind) {
     case Kind::None:
     case Kind::Bert:
-      if (kind == Kind::None || !add_special) {
-        out = std::move(a);
-        if (b_in) append_encoding(out, b);
-        return out;
-      }
+      if (kind == Kind::None || !add_special) return without_specials(std::move(a), b_in);
       push(out, cls.id, cls.token, 0);
       append_encoding(out, a);
       push(out, sep.id, sep.token, 0);
@@ -99,11 +101,7 @@ Encoding PostProcessor::process(Encoding a, const Encoding* b_in, bool add_speci
       }
       set_type_ids(a, 0);   // RoBERTa gives every token type id 0
       set_type_ids(b, 0);
-      if (!add_special) {
-        out = std::move(a);
-        if (b_in) append_encoding(out, b);
-        return out;
-      }
+      if (!add_special) return without_specials(std::move(a), b_in ? &b : nullptr);
       push(out, cls.id, cls.token, 0);
       append_encoding(out, a);
       push(out, sep.id, sep.token, 0);
