@@ -85,8 +85,8 @@ TEST(ModelEncoder, PaddingDoesNotChangeTokens) {
   // One sentence alone and the same sentence padded in a batch give the same states.
   auto ckpt = std::make_shared<Checkpoint>(slimtest::fixtures_dir() + "/models/roberta-tiny");
   Encoder enc(ckpt);
-  Batch one{1, 4, {0, 17, 42, 2}, {1, 1, 1, 1}, {}};
-  Batch two{2, 6, {0, 17, 42, 2, 1, 1, 0, 5, 6, 7, 8, 2}, {1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1}, {}};
+  Batch one{1, 4, {0, 17, 42, 2}, {1, 1, 1, 1}, {}, {}};
+  Batch two{2, 6, {0, 17, 42, 2, 1, 1, 0, 5, 6, 7, 8, 2}, {1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1}, {}, {}};
   const Tensor a = enc.forward(one).last_hidden_state, b = enc.forward(two).last_hidden_state;
   const int64_t H = enc.config().hidden_size;
   for (int64_t t = 0; t < 4; ++t)
@@ -107,6 +107,6 @@ TEST(ModelEncoder, WeightsAreUsedInPlaceAndCounted) {
 TEST(ModelEncoder, EmptyBatch) {
   auto ckpt = std::make_shared<Checkpoint>(slimtest::fixtures_dir() + "/models/bert-tiny");
   Encoder enc(ckpt);
-  const ForwardResult r = enc.forward(Batch{0, 0, {}, {}, {}});
+  const ForwardResult r = enc.forward(Batch{0, 0, {}, {}, {}, {}});
   EXPECT_EQ(r.last_hidden_state.shape(), (Shape{0, 0, 64}));
 }

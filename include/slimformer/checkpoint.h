@@ -65,6 +65,11 @@ struct EncoderConfig {
   int64_t position_offset = 0;         // RoBERTa: positions start at pad_token_id + 1
   float layer_norm_eps = 1e-12f;
   Activation activation = Activation::Gelu;
+  // Attention as the checkpoint was trained with it (see default_attention in attention.h).
+  std::vector<int64_t> attention_window;   // Longformer: full window per layer (one value: all)
+  std::string attention_type;              // BigBird: "block_sparse" or "original_full"
+  int64_t block_size = 0;                  // BigBird
+  int64_t num_random_blocks = 0;           // BigBird
 };
 
 // config.json -> EncoderConfig; FormatError for bad JSON / missing keys, ModelError for an

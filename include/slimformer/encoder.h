@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "slimformer/attention.h"
 #include "slimformer/checkpoint.h"
 #include "slimformer/tensor.h"
 #include "slimformer/tokenizer.h"
@@ -24,15 +25,19 @@ struct ForwardResult {
 class Encoder {
  public:
   // Builds from a checkpoint; F32 weights are used in place (mmapped), others converted once.
-  // ModelError naming the tensor and expected shape if one is missing or misshapen.
-  explicit Encoder(std::shared_ptr<const Checkpoint> checkpoint);
+  // ModelError naming the tensor and expected shape if one is missing or misshapen. Attention
+  // runs the given mechanism, or the model's own (default_attention(config)) when `attention`
+  // is empty; InputError for a bad spec.
+  explicit Encoder(std::shared_ptr<const Checkpoint> checkpoint, const AttentionSpec& attention = {});
   ~Encoder();
   const EncoderConfig& config() const;
   bool has_pooler() const;
   int64_t parameter_count() const;
   size_t weights_bytes() const;
+  const Attention& attention() const;   // describe() gives the spec it runs, defaults filled in
 
-  // ids, mask, type_ids: row-major (B, T); type_ids may be empty (all zero).
+  // ids, mask, type_ids, global_mask: row-major (B, T); type_ids may be empty (all zero),
+  // global_mask empty (no global tokens; Longformer's global_attention_mask otherwise).
   ForwardResult forward(const Batch& batch, const ForwardOptions& opt = {}) const;
   // forward() keeps its scratch buffers for the next forward of the same shape (fresh buffers
   // cost a page fault per 4 KiB); this frees them, so the next forward allocates them again.
@@ -50,7 +55,7 @@ void l2_normalize_rows(Tensor& x);      // in place, (B, H)
 // A model folder ready to embed text: checkpoint + encoder + tokenizer + sentence config.
 class SentenceEncoder {
  public:
-  explicit SentenceEncoder(const std::string& model_dir);
+  explicit SentenceEncoder(const std::string& model_dir, const AttentionSpec& attention = {});
   // (N, H) embeddings for texts, processed in batches of batch_size; max_length 0 = model limit.
   Tensor embed(const std::vector<std::string>& texts, int64_t batch_size = 32,
                int64_t max_length = 0, bool normalize_override_off = false) const;

@@ -48,6 +48,7 @@ std::unique_ptr<Tokenizer> load_bpe_files(const std::string& vocab_json_path,
 struct Batch {
   int64_t batch = 0, seq = 0;
   std::vector<int64_t> ids, mask, type_ids;
+  std::vector<int64_t> global_mask;   // empty, or (B, T) 1 where a token attends globally
 };
 Batch make_batch(const std::vector<Encoding>& encodings, int64_t pad_id);
 

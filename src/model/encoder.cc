@@ -15,6 +15,7 @@ namespace slimformer {
 struct Encoder::Impl {
   std::shared_ptr<const Checkpoint> checkpoint;
   model::EncoderWeights weights;
+  std::unique_ptr<Attention> attention;
   // The last forward's workspace, kept for the next one of the same shape: fresh buffers of
   // tens of MB cost a page fault per 4 KiB on every forward. A forward running while another
   // holds it allocates its own.
@@ -66,6 +67,10 @@ void check_batch(const Batch& b, const EncoderConfig& c) {
   if (!b.type_ids.empty() && b.type_ids.size() != n) {
     throw InputError("batch type_ids hold " + std::to_string(b.type_ids.size()) + " values, expected 0 or " + std::to_string(n));
   }
+  if (!b.global_mask.empty() && b.global_mask.size() != n) {
+    throw InputError("batch global_mask holds " + std::to_string(b.global_mask.size()) + " values, expected 0 or " +
+                     std::to_string(n));
+  }
   const int64_t limit = c.max_position_embeddings - c.position_offset;
   if (b.seq > limit) {
     throw InputError("sequence length " + std::to_string(b.seq) + " exceeds the model's limit of " + std::to_string(limit) +
@@ -75,6 +80,7 @@ void check_batch(const Batch& b, const EncoderConfig& c) {
   check_range(b.ids, c.vocab_size, "token id", "vocab_size", b.seq);
   check_range(b.mask, 2, "attention mask value", "0 or 1", b.seq);
   if (c.type_vocab_size > 0) check_range(b.type_ids, c.type_vocab_size, "token type id", "type_vocab_size", b.seq);
+  check_range(b.global_mask, 2, "global attention mask value", "0 or 1", b.seq);
 }
 
 Tensor copy_of(const Tensor& t) {
@@ -85,16 +91,24 @@ Tensor copy_of(const Tensor& t) {
 
 }  // namespace
 
-Encoder::Encoder(std::shared_ptr<const Checkpoint> checkpoint) : impl_(std::make_unique<Impl>()) {
+Encoder::Encoder(std::shared_ptr<const Checkpoint> checkpoint, const AttentionSpec& attention)
+    : impl_(std::make_unique<Impl>()) {
   if (!checkpoint) throw ModelError("Encoder needs a checkpoint, got null");
   impl_->checkpoint = std::move(checkpoint);
-  impl_->weights = model::load_weights(*impl_->checkpoint, model::tensor_names_for(*impl_->checkpoint),
-                                       impl_->checkpoint->config().activation);
+  const EncoderConfig& c = impl_->checkpoint->config();
+  impl_->weights = model::load_weights(*impl_->checkpoint, model::tensor_names_for(*impl_->checkpoint), c.activation);
+  AttentionContext ctx;
+  ctx.num_layers = c.num_layers;
+  ctx.heads = c.num_heads;
+  ctx.head_dim = c.hidden_size / c.num_heads;
+  ctx.max_seq = c.max_position_embeddings - c.position_offset;
+  impl_->attention = make_attention(attention.empty() ? default_attention(c) : attention, ctx);
 }
 
 Encoder::~Encoder() = default;
 
 const EncoderConfig& Encoder::config() const { return impl_->checkpoint->config(); }
+const Attention& Encoder::attention() const { return *impl_->attention; }
 bool Encoder::has_pooler() const { return impl_->weights.has_pooler; }
 int64_t Encoder::parameter_count() const { return impl_->weights.parameter_count; }
 size_t Encoder::weights_bytes() const { return impl_->weights.bytes; }
@@ -123,9 +137,13 @@ ForwardResult Encoder::forward(const Batch& batch, const ForwardOptions& opt) co
   if (opt.keep_all_hidden_states) r.hidden_states.push_back(copy_of(hidden));
 
   std::unique_ptr<model::Workspace> ws = impl_->take_workspace(d);
-  kernels::additive_mask(ws->add_mask.data<float>(), batch.mask.data(), d.batch, d.seq);
+  model::LayerAttention attn;
+  attn.mechanism = impl_->attention.get();
+  attn.mask = batch.mask.data();
+  attn.global_mask = batch.global_mask.empty() ? nullptr : batch.global_mask.data();
   for (const model::LayerWeights& layer : w.layers) {
-    model::encoder_layer_forward(hidden.data<float>(), layer, c, d, *ws);
+    model::encoder_layer_forward(hidden.data<float>(), layer, c, d, *ws, attn);
+    ++attn.layer;
     if (opt.keep_all_hidden_states) r.hidden_states.push_back(copy_of(hidden));
   }
   impl_->give_back(std::move(ws), d);

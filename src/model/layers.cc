@@ -11,24 +11,10 @@ namespace slimformer::model {
 
 namespace k = slimformer::kernels;
 
-namespace {
-// Scores for at most this many floats at once (32 MiB): all of a batch of 8 x 128 tokens fits,
-// long or large batches run attention a few sequences at a time.
-constexpr int64_t kMaxScoreFloats = int64_t{8} << 20;
-
-int64_t attention_chunk(const Dims& d) {
-  const int64_t per_seq = std::max<int64_t>(1, d.heads * d.seq * d.seq);
-  return std::clamp<int64_t>(kMaxScoreFloats / per_seq, 1, std::max<int64_t>(1, d.batch));
-}
-}  // namespace
-
 Workspace::Workspace(const Dims& d)
     : qkv(Tensor::empty({d.rows(), 3 * d.hidden})),
       ctx(Tensor::empty({d.rows(), d.hidden})),
-      mid(Tensor::empty({d.rows(), d.intermediate})),
-      scores(Tensor::empty({attention_chunk(d), d.heads, d.seq, d.seq})),
-      add_mask(Tensor::empty({d.batch, d.seq})),
-      chunk(attention_chunk(d)) {}
+      mid(Tensor::empty({d.rows(), d.intermediate})) {}
 
 void embeddings_forward(float* out, const EncoderWeights& w, const EncoderConfig& c, const Dims& d,
                         const int64_t* ids, const int64_t* positions, const int64_t* types) {
@@ -47,35 +33,51 @@ void embeddings_forward(float* out, const EncoderWeights& w, const EncoderConfig
 
 namespace {
 
-// ctx (B*T, H) = softmax(q k^T / sqrt(d) + mask) v per (sequence, head), reading q, k, v in place
-// from the stacked projection (B*T, 3, h, d) and writing the heads merged: two batched products
-// around a row softmax, a few sequences at a time.
-void attention_block(const Dims& d, Workspace& ws) {
-  const int64_t T = d.seq, H = d.hidden, h = d.heads, hd = d.head_dim, H3 = 3 * H;
-  const float* qkv = ws.qkv.data<float>();
-  float* ctx = ws.ctx.data<float>();
-  float* scores = ws.scores.data<float>();
-  const float* mask = ws.add_mask.data<float>();
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  for (int64_t b0 = 0; b0 < d.batch; b0 += ws.chunk) {
-    const int64_t nb = std::min(ws.chunk, d.batch - b0);
-    const float* q = qkv + b0 * T * H3;
-    // scores (nb, h, T, T) = scale * q . k^T + mask[b] on every row
-    k::gemm_batched_f32(true, nb, h, T, T, hd, scale, q, H3, {T * H3, hd}, q + H, H3, {T * H3, hd}, scores, T,
-                        {h * T * T, T * T}, mask + b0 * T);
-    k::softmax_masked(scores, nullptr, nb * h * T, T);
-    // ctx (nb, T, h, d) = p (nb, h, T, T) . v (nb, T, h, d)
-    k::gemm_batched_f32(false, nb, h, T, hd, T, 1.0f, scores, T, {h * T * T, T * T}, q + 2 * H, H3,
-                        {T * H3, hd}, ctx + b0 * T * H, H, {T * H, hd});
+bool any_set(const int64_t* flags, int64_t n) {
+  if (!flags) return false;
+  for (int64_t i = 0; i < n; ++i) {
+    if (flags[i] != 0) return true;
   }
+  return false;
+}
+
+// ctx (B*T, H) = attention(q, k, v) read in place from the stacked projection (B*T, 3, h, d);
+// Longformer's global projections are computed only when the batch has global tokens.
+void attention_block(const float* x, const LayerWeights& w, const Dims& d, Workspace& ws, const LayerAttention& a) {
+  const int64_t H = d.hidden;
+  const float* qkv = ws.qkv.data<float>();
+  AttentionIO io;
+  io.batch = d.batch;
+  io.seq = d.seq;
+  io.heads = d.heads;
+  io.head_dim = d.head_dim;
+  io.q = qkv;
+  io.k = qkv + H;
+  io.v = qkv + 2 * H;
+  io.in_row_stride = 3 * H;
+  io.out = ws.ctx.data<float>();
+  io.out_row_stride = H;
+  io.mask = a.mask;
+  io.global_mask = a.global_mask;
+  io.layer = a.layer;
+  if (!w.qkv_global_packed.empty() && any_set(a.global_mask, d.rows())) {
+    if (ws.qkv_global.numel() != ws.qkv.numel()) ws.qkv_global = Tensor::empty(ws.qkv.shape());
+    float* g = ws.qkv_global.data<float>();
+    w.qkv_global_packed.forward(g, x, d.rows());
+    io.q_global = g;
+    io.k_global = g + H;
+    io.v_global = g + 2 * H;
+  }
+  a.mechanism->forward(io, ws.attention);
 }
 
 }  // namespace
 
-void encoder_layer_forward(float* x, const LayerWeights& w, const EncoderConfig& c, const Dims& d, Workspace& ws) {
+void encoder_layer_forward(float* x, const LayerWeights& w, const EncoderConfig& c, const Dims& d, Workspace& ws,
+                           const LayerAttention& attn) {
   const int64_t n = d.rows(), H = d.hidden;
   w.qkv_packed.forward(ws.qkv.data<float>(), x, n);
-  attention_block(d, ws);
+  attention_block(x, w, d, ws, attn);
   w.attn_out_packed.forward(x, ws.ctx.data<float>(), n, /*accumulate=*/true);   // x += attn
   k::layernorm(x, x, w.attn_ln.g, w.attn_ln.b, n, H, c.layer_norm_eps);
   float* mid = ws.mid.data<float>();

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "model/weights.h"
+#include "slimformer/attention.h"
 #include "slimformer/checkpoint.h"
 #include "slimformer/tensor.h"
 
@@ -18,19 +19,27 @@ struct Dims {
 struct Workspace {
   explicit Workspace(const Dims& d);
   Tensor qkv;         // (B*T, 3, h, d): the stacked q, k, v projection, read in place by attention
+  Tensor qkv_global;  // (B*T, 3, h, d): Longformer's global projections, allocated when first used
   Tensor ctx;         // (B*T, H): attention context, heads merged as written
   Tensor mid;         // (B*T, I): feed-forward intermediate
-  Tensor scores;      // (chunk, h, T, T): attention probabilities for `chunk` sequences at a time
-  Tensor add_mask;    // (B, T): 0 for tokens, kMaskedScore for padding
-  int64_t chunk;      // sequences per attention pass (bounds the scores buffer)
+  AttentionScratch attention;   // whatever the attention mechanism asks for
+};
+
+// What a layer's attention needs besides the weights: the mechanism and the batch's masks.
+struct LayerAttention {
+  const Attention* mechanism = nullptr;
+  const int64_t* mask = nullptr;          // (B, T) 1 token / 0 padding
+  const int64_t* global_mask = nullptr;   // (B, T) or null
+  int layer = 0;
 };
 
 // out (B*T, H) = LayerNorm(word[ids] + position[pos] + token_type[types]); types may be null.
 void embeddings_forward(float* out, const EncoderWeights& w, const EncoderConfig& c, const Dims& d,
                         const int64_t* ids, const int64_t* positions, const int64_t* types);
 
-// x (B*T, H) in place: x = LN(x + attn(x)); x = LN(x + ffn(x)). ws.add_mask must be filled.
-void encoder_layer_forward(float* x, const LayerWeights& w, const EncoderConfig& c, const Dims& d, Workspace& ws);
+// x (B*T, H) in place: x = LN(x + attn(x)); x = LN(x + ffn(x)).
+void encoder_layer_forward(float* x, const LayerWeights& w, const EncoderConfig& c, const Dims& d, Workspace& ws,
+                           const LayerAttention& attn);
 
 // out (B, H) = tanh(dense(hidden[:, 0, :])) for hidden (B, T, H).
 void pooler_forward(float* out, const float* hidden, const kernels::PackedLinear& dense, const Dims& d);

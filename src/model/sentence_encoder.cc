@@ -10,9 +10,9 @@
 
 namespace slimformer {
 
-SentenceEncoder::SentenceEncoder(const std::string& model_dir)
+SentenceEncoder::SentenceEncoder(const std::string& model_dir, const AttentionSpec& attention)
     : checkpoint_(std::make_shared<Checkpoint>(model_dir)),
-      encoder_(std::make_unique<Encoder>(checkpoint_)),
+      encoder_(std::make_unique<Encoder>(checkpoint_, attention)),
       tokenizer_(load_tokenizer(model_dir)),
       sentence_(read_sentence_config(model_dir)) {}
 

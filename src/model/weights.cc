@@ -87,6 +87,12 @@ void pack_layer(EncoderWeights& w, std::set<const void*>& spent, LayerWeights& l
   l.ffn_in_packed = pack(l.ffn_in, epilogue_for(act));
   l.ffn_out_packed = pack(l.ffn_out);
   for (Linear* x : {&l.q, &l.k, &l.v, &l.attn_out, &l.ffn_in, &l.ffn_out}) spend(w, spent, *x);
+  if (l.q_global.w) {
+    l.qkv_global_packed = kernels::PackedLinear::stacked({l.q_global.w, l.k_global.w, l.v_global.w},
+                                                         {l.q_global.b, l.k_global.b, l.v_global.b},
+                                                         {l.q_global.out, l.k_global.out, l.v_global.out}, l.q_global.in);
+    for (Linear* x : {&l.q_global, &l.k_global, &l.v_global}) spend(w, spent, *x);
+  }
 }
 
 // Packs every Linear, then stops holding the spent tensors (a converted F16/BF16 copy is freed).
@@ -151,6 +157,11 @@ EncoderWeights load_weights(const Checkpoint& ckpt, const TensorNames& names, Ac
     l.ffn_in = ld.linear(n.ffn_in_w, n.ffn_in_b, I, H);
     l.ffn_out = ld.linear(n.ffn_out_w, n.ffn_out_b, H, I);
     l.ffn_ln = ld.norm(n.ffn_ln_g, n.ffn_ln_b, H);
+    if (!n.q_global_w.empty()) {
+      l.q_global = ld.linear(n.q_global_w, n.q_global_b, H, H);
+      l.k_global = ld.linear(n.k_global_w, n.k_global_b, H, H);
+      l.v_global = ld.linear(n.v_global_w, n.v_global_b, H, H);
+    }
     w.layers.push_back(l);
   }
   if (!names.pooler_w.empty()) {

@@ -14,6 +14,8 @@ namespace slimformer::model {
 struct LayerNames {
   std::string q_w, q_b, k_w, k_b, v_w, v_b, attn_out_w, attn_out_b, attn_ln_g, attn_ln_b;
   std::string ffn_in_w, ffn_in_b, ffn_out_w, ffn_out_b, ffn_ln_g, ffn_ln_b;
+  // Longformer's separate projections for global attention; empty when the model has none.
+  std::string q_global_w, q_global_b, k_global_w, k_global_b, v_global_w, v_global_b;
 };
 
 struct TensorNames {
@@ -54,7 +56,9 @@ struct LayerWeights {
   Norm attn_ln;
   Linear ffn_in, ffn_out;
   Norm ffn_ln;
+  Linear q_global, k_global, v_global;   // Longformer only (w null otherwise)
   kernels::PackedLinear qkv_packed, attn_out_packed, ffn_in_packed, ffn_out_packed;
+  kernels::PackedLinear qkv_global_packed;   // empty unless the layer has global projections
 };
 
 struct EncoderWeights {
