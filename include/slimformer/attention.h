@@ -80,7 +80,7 @@ struct AttentionIO {
 class AttentionScratch {
  public:
   float* floats(size_t count);          // at least `count` floats, contents unspecified
-  size_t bytes() const { return buffer_.nbytes(); }
+  size_t bytes() const { return buffer_.raw() ? buffer_.nbytes() : 0; }
   void release() { buffer_ = Tensor(); }
 
  private:

@@ -112,9 +112,11 @@ AttentionSpec default_attention(const EncoderConfig& config) {
     return spec;
   }
   if (config.model_type == "big_bird" && config.attention_type == "block_sparse") {
+    // random=first_block: what Hugging Face's BigBird computes in eval mode (docs/attention/bigbird.md).
     spec.parts.push_back(AttentionPart{"bigbird",
                                        {{"block_size", std::to_string(config.block_size)},
-                                        {"num_random_blocks", std::to_string(config.num_random_blocks)}}});
+                                        {"num_random_blocks", std::to_string(config.num_random_blocks)},
+                                        {"random", "first_block"}}});
     return spec;
   }
   spec.parts.push_back(AttentionPart{"full", {}});
@@ -122,7 +124,7 @@ AttentionSpec default_attention(const EncoderConfig& config) {
 }
 
 float* AttentionScratch::floats(size_t count) {
-  if (buffer_.nbytes() < count * sizeof(float)) {
+  if (bytes() < count * sizeof(float)) {
     buffer_ = Tensor();   // free first: the old and new buffers are never held together
     buffer_ = Tensor::empty({static_cast<int64_t>(count)});
   }
