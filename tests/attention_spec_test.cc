@@ -94,7 +94,7 @@ TEST(AttentionRegistry, ModelDefaults) {
   bb.attention_type = "block_sparse";
   bb.block_size = 8;
   bb.num_random_blocks = 2;
-  EXPECT_EQ(default_attention(bb).str(), "bigbird:block_size=8,num_random_blocks=2");
+  EXPECT_EQ(default_attention(bb).str(), "bigbird:block_size=8,num_random_blocks=2,random=first_block");
   bb.attention_type = "original_full";
   EXPECT_EQ(default_attention(bb).str(), default_attention(bert).str());
 }
