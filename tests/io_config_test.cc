@@ -117,7 +117,8 @@ TEST_F(IoEncoderConfig, UnsupportedOrMissingModelTypeListsSupported) {
   expect_error<ModelError>([&] { read_bert_with("model_type", ""); }, {path_, "model_type", "bert, roberta"});
   expect_error<ModelError>([&] { read_bert_with("position_embedding_type", "\"relative_key\""); },
                            {path_, "relative_key"});
-  EXPECT_EQ(supported_model_types(), (std::vector<std::string>{"bert", "roberta", "xlm-roberta", "distilbert"}));
+  EXPECT_EQ(supported_model_types(),
+            (std::vector<std::string>{"bert", "roberta", "xlm-roberta", "distilbert", "big_bird"}));
 }
 
 class IoSentenceConfig : public ::testing::Test {

@@ -64,6 +64,7 @@ struct EncoderConfig {
   int64_t pad_token_id = 0;
   int64_t position_offset = 0;         // RoBERTa: positions start at pad_token_id + 1
   float layer_norm_eps = 1e-12f;
+  float word_embedding_scale = 1.0f;   // BigBird's rescale_embeddings: sqrt(hidden_size)
   Activation activation = Activation::Gelu;
   // Attention as the checkpoint was trained with it (see default_attention in attention.h).
   std::vector<int64_t> attention_window;   // Longformer: full window per layer (one value: all)

@@ -1,6 +1,7 @@
 // config.json -> EncoderConfig. Each architecture is one row of kArchitectures: which keys hold
 // the sizes, whether it has token types, and where positions start. Adding a model type that
 // fits the shared encoder is one more row.
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,8 @@ struct Architecture {
   int64_t default_pad_token_id;    // Hugging Face's default when config.json omits it
   bool positions_after_padding;    // RoBERTa: position ids start at pad_token_id + 1
   void (*check)(const Json& j, const std::string& path);  // architecture-specific refusals
+  // Architecture-specific fields (how attention was trained); nullptr: none.
+  void (*read_extra)(const Json& j, const std::string& path, EncoderConfig& c) = nullptr;
 };
 
 void check_absolute_positions(const Json& j, const std::string& path) {
@@ -41,6 +44,37 @@ void check_distilbert(const Json& j, const std::string& path) {
   }
 }
 
+// BigBird: its attention (block_sparse with block_size and num_random_blocks, or original_full)
+// picks the default mechanism (default_attention). Shapes it does not share with BERT are refused.
+void check_big_bird(const Json& j, const std::string& path) {
+  check_absolute_positions(j, path);
+  if (!io::optional_bool(j, "use_bias", path, true)) {
+    throw ModelError("'" + path + "': use_bias false is not supported (query, key and value need biases)");
+  }
+  if (io::optional_bool(j, "is_decoder", path, false)) {
+    throw ModelError("'" + path + "': is_decoder true is not supported (encoders only)");
+  }
+}
+
+void read_big_bird(const Json& j, const std::string& path, EncoderConfig& c) {
+  c.attention_type = io::optional_string(j, "attention_type", path, "block_sparse");
+  if (c.attention_type != "block_sparse" && c.attention_type != "original_full") {
+    throw ModelError("'" + path + "': attention_type '" + c.attention_type +
+                     "' is not supported (expected block_sparse or original_full)");
+  }
+  // Hugging Face's BigBirdConfig defaults (config.json normally spells them all out).
+  if (!j.contains("hidden_act")) c.activation = Activation::GeluTanh;
+  if (io::optional_bool(j, "rescale_embeddings", path, false)) {
+    c.word_embedding_scale = static_cast<float>(std::sqrt(static_cast<double>(c.hidden_size)));
+  }
+  c.block_size = io::optional_int(j, "block_size", path, 64);
+  c.num_random_blocks = io::optional_int(j, "num_random_blocks", path, 3);
+  if (c.block_size <= 0) throw FormatError("key 'block_size' in '" + path + "' must be positive, got " + std::to_string(c.block_size));
+  if (c.num_random_blocks < 0) {
+    throw FormatError("key 'num_random_blocks' in '" + path + "' must be >= 0, got " + std::to_string(c.num_random_blocks));
+  }
+}
+
 const Architecture kArchitectures[] = {
     {"bert", "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
      "hidden_act", "type_vocab_size", "layer_norm_eps", 0, false, check_absolute_positions},
@@ -50,6 +84,8 @@ const Architecture kArchitectures[] = {
      "hidden_act", "type_vocab_size", "layer_norm_eps", 1, true, check_absolute_positions},
     {"distilbert", "vocab_size", "dim", "n_layers", "n_heads", "hidden_dim", "activation", nullptr, nullptr, 0,
      false, check_distilbert},
+    {"big_bird", "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
+     "hidden_act", "type_vocab_size", "layer_norm_eps", 0, false, check_big_bird, read_big_bird},
 };
 
 std::string supported_list() {
@@ -129,6 +165,7 @@ EncoderConfig read_encoder_config(const std::string& path) {
     c.layer_norm_eps = static_cast<float>(eps);
   }
   c.activation = parse_activation(io::optional_string(j, arch->activation, path, "gelu"), arch->activation, path);
+  if (arch->read_extra) arch->read_extra(j, path, c);
   return c;
 }
 

@@ -20,6 +20,9 @@ void embeddings_forward(float* out, const EncoderWeights& w, const EncoderConfig
                         const int64_t* ids, const int64_t* positions, const int64_t* types) {
   const int64_t n = d.rows(), H = d.hidden;
   k::embedding_gather(out, w.word, ids, n, H);
+  if (c.word_embedding_scale != 1.0f) {
+    for (int64_t i = 0; i < n * H; ++i) out[i] *= c.word_embedding_scale;
+  }
   k::embedding_gather_add(out, w.position, positions, n, H);
   if (w.token_type) {
     if (types) {

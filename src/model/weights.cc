@@ -127,7 +127,8 @@ TensorNames tensor_names_for(const Checkpoint& ckpt) {
   if (type == "bert") return bert_tensor_names(ckpt);
   if (type == "roberta" || type == "xlm-roberta") return roberta_tensor_names(ckpt);
   if (type == "distilbert") return distilbert_tensor_names(ckpt);
-  throw ModelError("model_type '" + type + "' has no encoder mapping (supported: bert, roberta, xlm-roberta, distilbert)");
+  if (type == "big_bird") return bigbird_tensor_names(ckpt);
+  throw ModelError("model_type '" + type + "' has no encoder mapping (supported: bert, roberta, xlm-roberta, distilbert, big_bird)");
 }
 
 EncoderWeights load_weights(const Checkpoint& ckpt, const TensorNames& names, Activation act) {
