@@ -88,7 +88,7 @@ TEST(AttentionRegistry, ModelDefaults) {
   EncoderConfig lf;
   lf.model_type = "longformer";
   lf.attention_window = {8, 16};
-  EXPECT_EQ(default_attention(lf).str(), "sliding:window=[8,16]+global");
+  EXPECT_EQ(default_attention(lf).str(), "sliding:window=[8,16]+global:first=0");
   EncoderConfig bb;
   bb.model_type = "big_bird";
   bb.attention_type = "block_sparse";

@@ -118,7 +118,7 @@ TEST_F(IoEncoderConfig, UnsupportedOrMissingModelTypeListsSupported) {
   expect_error<ModelError>([&] { read_bert_with("position_embedding_type", "\"relative_key\""); },
                            {path_, "relative_key"});
   EXPECT_EQ(supported_model_types(),
-            (std::vector<std::string>{"bert", "roberta", "xlm-roberta", "distilbert", "big_bird"}));
+            (std::vector<std::string>{"bert", "roberta", "xlm-roberta", "distilbert", "big_bird", "longformer"}));
 }
 
 class IoSentenceConfig : public ::testing::Test {

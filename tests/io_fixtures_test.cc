@@ -85,17 +85,14 @@ TEST(IoFixtures, DistilbertConfig) {
   EXPECT_TRUE(ck.contains("transformer.layer.0.attention.q_lin.weight"));
 }
 
-TEST(IoFixtures, UnsupportedArchitecturesSayWhatIsSupported) {
-  for (const char* name : {"longformer-tiny"}) {
-    try {
-      Checkpoint ck(model_dir(name));
-      ADD_FAILURE() << name << " loaded";
-    } catch (const ModelError& e) {
-      const std::string msg = e.what();
-      EXPECT_NE(msg.find("config.json"), std::string::npos) << msg;
-      EXPECT_NE(msg.find("bert, roberta"), std::string::npos) << msg;
-    }
-  }
+TEST(IoFixtures, LongformerConfig) {
+  Checkpoint ck(model_dir("longformer-tiny"));
+  const EncoderConfig& c = ck.config();
+  EXPECT_EQ(c.model_type, "longformer");
+  EXPECT_EQ(c.attention_window, (std::vector<int64_t>{8, 16}));
+  EXPECT_EQ(c.position_offset, 2);   // pad_token_id 1 + 1, as RoBERTa
+  EXPECT_EQ(c.type_vocab_size, 1);
+  EXPECT_TRUE(ck.contains("encoder.layer.0.attention.self.query_global.weight"));
 }
 
 TEST(IoFixtures, SentenceTransformersFolders) {

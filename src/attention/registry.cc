@@ -108,7 +108,8 @@ AttentionSpec default_attention(const EncoderConfig& config) {
     for (int64_t w : config.attention_window) list += (list.empty() ? "" : ",") + std::to_string(w);
     sliding.params.emplace_back("window", "[" + list + "]");
     spec.parts.push_back(sliding);
-    spec.parts.push_back(AttentionPart{"global", {}});
+    // Global tokens only where the input marks them, as LongformerModel does (no first token).
+    spec.parts.push_back(AttentionPart{"global", {{"first", "0"}}});
     return spec;
   }
   if (config.model_type == "big_bird" && config.attention_type == "block_sparse") {

@@ -75,6 +75,36 @@ void read_big_bird(const Json& j, const std::string& path, EncoderConfig& c) {
   }
 }
 
+// Longformer: attention_window is the full window width (both sides) per layer, or one number
+// for every layer; default_attention() turns it into sliding:window=[...] + global.
+void read_longformer(const Json& j, const std::string& path, EncoderConfig& c) {
+  if (!j.contains("attention_window")) {
+    c.attention_window.assign(static_cast<size_t>(c.num_layers), 512);   // LongformerConfig's default
+    return;
+  }
+  const Json& w = j["attention_window"];
+  if (w.is_number_integer()) {
+    c.attention_window.assign(static_cast<size_t>(c.num_layers), w.get<int64_t>());
+  } else if (w.is_array()) {
+    for (const Json& x : w) {
+      if (!x.is_number_integer()) {
+        throw FormatError("key 'attention_window' in '" + path + "' must hold integers, got " + io::json_type_name(x));
+      }
+      c.attention_window.push_back(x.get<int64_t>());
+    }
+    if (static_cast<int64_t>(c.attention_window.size()) != c.num_layers) {
+      throw FormatError("key 'attention_window' in '" + path + "' has " + std::to_string(c.attention_window.size()) +
+                        " values for " + std::to_string(c.num_layers) + " layers (expected one per layer)");
+    }
+  } else {
+    throw FormatError("key 'attention_window' in '" + path + "' must be an integer or a list of integers, got " +
+                      io::json_type_name(w));
+  }
+  for (int64_t x : c.attention_window) {
+    if (x <= 0) throw FormatError("key 'attention_window' in '" + path + "' must be positive, got " + std::to_string(x));
+  }
+}
+
 const Architecture kArchitectures[] = {
     {"bert", "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
      "hidden_act", "type_vocab_size", "layer_norm_eps", 0, false, check_absolute_positions},
@@ -86,6 +116,8 @@ const Architecture kArchitectures[] = {
      false, check_distilbert},
     {"big_bird", "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
      "hidden_act", "type_vocab_size", "layer_norm_eps", 0, false, check_big_bird, read_big_bird},
+    {"longformer", "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
+     "hidden_act", "type_vocab_size", "layer_norm_eps", 1, true, check_absolute_positions, read_longformer},
 };
 
 std::string supported_list() {

@@ -128,7 +128,9 @@ TensorNames tensor_names_for(const Checkpoint& ckpt) {
   if (type == "roberta" || type == "xlm-roberta") return roberta_tensor_names(ckpt);
   if (type == "distilbert") return distilbert_tensor_names(ckpt);
   if (type == "big_bird") return bigbird_tensor_names(ckpt);
-  throw ModelError("model_type '" + type + "' has no encoder mapping (supported: bert, roberta, xlm-roberta, distilbert, big_bird)");
+  if (type == "longformer") return longformer_tensor_names(ckpt);
+  throw ModelError("model_type '" + type +
+                   "' has no encoder mapping (supported: bert, roberta, xlm-roberta, distilbert, big_bird, longformer)");
 }
 
 EncoderWeights load_weights(const Checkpoint& ckpt, const TensorNames& names, Activation act) {

@@ -31,6 +31,7 @@ TensorNames bert_tensor_names(const Checkpoint& ckpt);
 TensorNames roberta_tensor_names(const Checkpoint& ckpt);
 TensorNames distilbert_tensor_names(const Checkpoint& ckpt);
 TensorNames bigbird_tensor_names(const Checkpoint& ckpt);
+TensorNames longformer_tensor_names(const Checkpoint& ckpt);
 // Picks the mapping from config().model_type; ModelError for a type without one.
 TensorNames tensor_names_for(const Checkpoint& ckpt);
 

@@ -1,0 +1,117 @@
+// Longformer checkpoints against Hugging Face's LongformerModel on the tiny fixture: per-layer
+// windows [8, 16], global tokens from global_attention_mask with the separate global projections,
+// a padded batch (Hugging Face also pads to a multiple of the window inside; outputs at tokens
+// must not depend on that). Plus the config's attention_window rules.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "slimformer/attention.h"
+#include "slimformer/checkpoint.h"
+#include "slimformer/encoder.h"
+#include "slimformer/error.h"
+#include "test_util.h"
+
+using namespace slimformer;
+
+namespace {
+
+const std::string kModel = "longformer-tiny";
+
+std::vector<int64_t> ints(const SafetensorsFile& f, const std::string& name) {
+  const Tensor t = f.get(name);
+  const int64_t* p = t.data<int64_t>();
+  return {p, p + t.numel()};
+}
+
+Batch fixture_batch(const SafetensorsFile& f) {
+  Batch b;
+  b.batch = f.get("input_ids").dim(0);
+  b.seq = f.get("input_ids").dim(1);
+  b.ids = ints(f, "input_ids");
+  b.mask = ints(f, "attention_mask");
+  b.global_mask = ints(f, "global_attention_mask");
+  return b;
+}
+
+// Max |got - want| over rows (B*T of width H) whose mask is 1.
+double masked_max_diff(const Tensor& got, const Tensor& want, const std::vector<int64_t>& mask) {
+  EXPECT_EQ(got.shape(), want.shape());
+  const int64_t H = want.dim(-1);
+  double m = 0.0;
+  for (int64_t r = 0; r < static_cast<int64_t>(mask.size()); ++r) {
+    if (!mask[r]) continue;
+    for (int64_t j = 0; j < H; ++j) {
+      const double d = std::fabs(double(got.data<float>()[r * H + j]) - want.data<float>()[r * H + j]);
+      if (std::isnan(d)) return INFINITY;
+      m = std::max(m, d);
+    }
+  }
+  return m;
+}
+
+}  // namespace
+
+TEST(ModelLongformer, TinyMatchesHuggingFace) {
+  const std::string dir = slimtest::fixtures_dir();
+  Encoder enc(std::make_shared<Checkpoint>(dir + "/models/" + kModel));
+  EXPECT_EQ(enc.attention().describe(), "sliding:window=[8,16],dilation=1+global:first=0");
+  SafetensorsFile out(dir + "/outputs/" + kModel + ".safetensors");
+  const Batch batch = fixture_batch(out);
+  ASSERT_GT(std::count(batch.mask.begin(), batch.mask.end(), 0), 0) << "the fixture batch should be padded";
+  ASSERT_GT(std::count(batch.global_mask.begin(), batch.global_mask.end(), 1), 1) << "and have global tokens";
+  ForwardOptions opt;
+  opt.keep_all_hidden_states = true;
+  const ForwardResult r = enc.forward(batch, opt);
+  ASSERT_EQ(r.hidden_states.size(), 3u);
+  for (size_t i = 0; i < r.hidden_states.size(); ++i) {
+    EXPECT_LE(masked_max_diff(r.hidden_states[i], out.get("hidden_states." + std::to_string(i)), batch.mask), 1e-4)
+        << "hidden_states." << i;
+  }
+  EXPECT_LE(masked_max_diff(r.last_hidden_state, out.get("last_hidden_state"), batch.mask), 1e-4);
+  const std::vector<int64_t> rows(static_cast<size_t>(batch.batch), 1);
+  EXPECT_LE(masked_max_diff(r.pooler_output, out.get("pooler_output"), rows), 1e-4) << "pooler_output";
+}
+
+TEST(ModelLongformer, GlobalTokensMatter) {
+  // Without the global mask the outputs move well past the tolerance: the fixture really
+  // exercises the global path (and the windows: one window for both layers moves them too).
+  const std::string dir = slimtest::fixtures_dir();
+  SafetensorsFile out(dir + "/outputs/" + kModel + ".safetensors");
+  Encoder enc(std::make_shared<Checkpoint>(dir + "/models/" + kModel));
+  Batch batch = fixture_batch(out);
+  batch.global_mask.clear();
+  EXPECT_GT(masked_max_diff(enc.forward(batch).last_hidden_state, out.get("last_hidden_state"), batch.mask), 1e-3);
+  Encoder one_window(std::make_shared<Checkpoint>(dir + "/models/" + kModel),
+                     AttentionSpec::parse("sliding:window=8+global:first=0"));
+  const Batch with_global = fixture_batch(out);
+  EXPECT_GT(masked_max_diff(one_window.forward(with_global).last_hidden_state, out.get("last_hidden_state"), batch.mask),
+            1e-3);
+}
+
+TEST(ModelLongformer, AttentionWindowConfig) {
+  const std::string tmp = slimtest::make_temp_dir();
+  std::ifstream in(slimtest::fixtures_dir() + "/models/" + kModel + "/config.json");
+  const std::string base((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string window_list = "\"attention_window\": [\n    8,\n    16\n  ]";
+  ASSERT_NE(base.find(window_list), std::string::npos);
+  auto read_with = [&](const std::string& window) {
+    std::string text = base;
+    text.replace(text.find(window_list), window_list.size(), "\"attention_window\": " + window);
+    const std::string path = tmp + "/config.json";
+    std::ofstream(path) << text;
+    return read_encoder_config(path);
+  };
+  EXPECT_EQ(read_with("32").attention_window, (std::vector<int64_t>{32, 32}));
+  EXPECT_EQ(read_with("[4, 6]").attention_window, (std::vector<int64_t>{4, 6}));
+  EXPECT_THROW(read_with("[4]"), FormatError);
+  EXPECT_THROW(read_with("[4, 6, 8]"), FormatError);
+  EXPECT_THROW(read_with("[4, 0]"), FormatError);
+  EXPECT_THROW(read_with("-2"), FormatError);
+  EXPECT_THROW(read_with("\"wide\""), FormatError);
+  EXPECT_THROW(read_with("[4, \"x\"]"), FormatError);
+}
