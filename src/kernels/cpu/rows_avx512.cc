@@ -2,15 +2,10 @@
 // column count works without a scalar epilogue.
 #include "kernels/cpu/rows_avx512.h"
 
-// GCC 12 warns inside its own AVX-512 headers (_mm512_undefined_ps in masked intrinsics): a
-// false -Wmaybe-uninitialized, silenced for this file only.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
+#include "kernels/cpu/avx512_math.h"
 
 #include <cmath>
 #include <limits>
-
-#define SLIM_AVX512 __attribute__((target("avx512f")))
 
 namespace slimformer::kernels::avx512 {
 
@@ -26,29 +21,6 @@ bool has_avx512() {
 void force_portable(bool on) { g_force_portable = on; }
 
 namespace {
-
-SLIM_AVX512 inline __mmask16 tail_mask(int64_t left) {
-  return left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1u);
-}
-
-// e^x for 16 lanes: x = n ln2 + r with |r| <= ln2/2, e^r by its degree-6 Taylor polynomial
-// (relative error < 2e-7), then scaled by 2^n. Inputs below -110 give exactly 0 (expf: 0 below -104).
-SLIM_AVX512 inline __m512 exp16(__m512 x) {
-  x = _mm512_max_ps(x, _mm512_set1_ps(-110.0f));
-  x = _mm512_min_ps(x, _mm512_set1_ps(88.7f));
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);   // ln2 high bits
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.42860682030941723e-6f), r);     // ln2 low bits
-  __m512 p = _mm512_set1_ps(1.0f / 720.0f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  return _mm512_scalef_ps(p, n);
-}
 
 SLIM_AVX512 inline float row_sum(const float* x, int64_t cols) {
   __m512 acc = _mm512_setzero_ps();

@@ -1,0 +1,144 @@
+// One layer's attention time for several specs side by side (docs/attention/exact.md): `exact`
+// against `full`, and exact's tile sizes against each other. Usage:
+//   slim_exact_attention_bench [--specs 'full;exact'] [--shapes 1x512,1x1024,8x128]
+//                              [--heads 12] [--head-dim 64] [--threads 2] [--rounds 9] [--min-ms 40]
+// A shape is BATCHxLENGTH, no padding; q/k/v are read in place from the encoder's fused
+// (B*T, 3, heads, head_dim) rows. Each spec runs one untimed forward (scratch grown, pages
+// touched), then `rounds` rounds in which every spec takes one sample in turn (interleaved, so a
+// burst of load on a shared machine hits all specs alike); a sample is the mean of as many
+// forwards as fill --min-ms. Prints one markdown row per shape: the median sample per spec (ms),
+// the fastest sample in parentheses, and each spec's median over the first spec's; a second row
+// ("cpu") gives the same for the process's CPU time per forward (all threads together).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <time.h>
+
+#include "slimformer/attention.h"
+#include "slimformer/threads.h"
+
+namespace {
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, sep);) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+// uniform in [-1, 1), cheap and deterministic: the values only need to be ordinary numbers
+std::vector<float> filled(int64_t n) {
+  std::vector<float> v(static_cast<size_t>(n));
+  uint32_t x = 12345;
+  for (auto& f : v) {
+    x = x * 1664525u + 1013904223u;
+    f = static_cast<float>(x >> 8) / 8388608.0f - 1.0f;
+  }
+  return v;
+}
+
+struct Runner {
+  std::unique_ptr<slimformer::Attention> attention;
+  slimformer::AttentionScratch scratch;
+  int calls = 1;
+  std::vector<double> samples_ms, cpu_ms;
+};
+
+// CPU time of the whole process (all threads): on a loaded machine it counts the work done, not
+// the time spent waiting for a core (run with OMP_WAIT_POLICY=passive so idle threads do not spin).
+double cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
+
+double now_ms() {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> specs = {"full", "exact"};
+  std::vector<std::string> shapes = {"1x512", "1x1024", "1x2048", "1x4096", "8x128", "8x512"};
+  int64_t heads = 12, head_dim = 64;
+  int threads = 2, rounds = 9;
+  double min_ms = 40.0;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i], value = argv[i + 1];
+    if (flag == "--specs") specs = split(value, ';');
+    else if (flag == "--shapes") shapes = split(value, ',');
+    else if (flag == "--heads") heads = std::stoll(value);
+    else if (flag == "--head-dim") head_dim = std::stoll(value);
+    else if (flag == "--threads") threads = std::stoi(value);
+    else if (flag == "--rounds") rounds = std::stoi(value);
+    else if (flag == "--min-ms") min_ms = std::stod(value);
+    else {
+      std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
+      return 2;
+    }
+  }
+  slimformer::set_num_threads(threads);
+  std::printf("%lld heads x %lld, %d threads, %d interleaved rounds; median ms (fastest)\n\n| B x n |",
+              static_cast<long long>(heads), static_cast<long long>(head_dim), threads, rounds);
+  for (const auto& s : specs) std::printf(" %s |", s.c_str());
+  for (size_t i = 1; i < specs.size(); ++i) std::printf(" %s / %s |", specs[i].c_str(), specs[0].c_str());
+  std::printf("\n|---|");
+  for (size_t i = 0; i < 2 * specs.size() - 1; ++i) std::printf("---|");
+  std::printf("\n");
+  for (const std::string& shape : shapes) {
+    const auto bn = split(shape, 'x');
+    const int64_t batch = std::stoll(bn.at(0)), n = std::stoll(bn.at(1)), width = heads * head_dim;
+    const std::vector<float> qkv = filled(batch * n * 3 * width);
+    std::vector<float> out(static_cast<size_t>(batch * n * width), 0.0f);
+    slimformer::AttentionIO io;
+    io.batch = batch, io.seq = n, io.heads = heads, io.head_dim = head_dim;
+    io.q = qkv.data(), io.k = qkv.data() + width, io.v = qkv.data() + 2 * width;
+    io.in_row_stride = 3 * width;
+    io.out = out.data(), io.out_row_stride = width;
+    slimformer::AttentionContext ctx;
+    ctx.heads = heads, ctx.head_dim = head_dim, ctx.max_seq = n;
+    std::vector<Runner> runners(specs.size());
+    for (size_t s = 0; s < specs.size(); ++s) {
+      Runner& r = runners[s];
+      r.attention = slimformer::make_attention(slimformer::AttentionSpec::parse(specs[s]), ctx);
+      const double t0 = now_ms();
+      r.attention->forward(io, r.scratch);   // untimed
+      r.calls = std::max(1, static_cast<int>(min_ms / std::max(0.01, now_ms() - t0)));
+    }
+    for (int round = 0; round < rounds; ++round) {
+      for (Runner& r : runners) {
+        const double t0 = now_ms(), c0 = cpu_ms();
+        for (int c = 0; c < r.calls; ++c) r.attention->forward(io, r.scratch);
+        r.samples_ms.push_back((now_ms() - t0) / r.calls);
+        r.cpu_ms.push_back((cpu_ms() - c0) / r.calls);
+      }
+    }
+    std::vector<double> medians;
+    std::printf("| %s |", shape.c_str());
+    for (Runner& r : runners) {
+      std::sort(r.samples_ms.begin(), r.samples_ms.end());
+      medians.push_back(r.samples_ms[r.samples_ms.size() / 2]);
+      std::printf(" %.2f (%.2f) |", medians.back(), r.samples_ms.front());
+    }
+    for (size_t i = 1; i < medians.size(); ++i) std::printf(" %.2f |", medians[i] / medians[0]);
+    std::printf("\n| %s cpu |", shape.c_str());
+    std::vector<double> cpu;
+    for (Runner& r : runners) {
+      std::sort(r.cpu_ms.begin(), r.cpu_ms.end());
+      cpu.push_back(r.cpu_ms[r.cpu_ms.size() / 2]);
+      std::printf(" %.2f (%.2f) |", cpu.back(), r.cpu_ms.front());
+    }
+    for (size_t i = 1; i < cpu.size(); ++i) std::printf(" %.2f |", cpu[i] / cpu[0]);
+    std::printf("\n");
+    std::fflush(stdout);
+  }
+  return 0;
+}
