@@ -10,7 +10,6 @@
 #include <cstdio>
 #include <limits>
 #include <memory>
-#include <numeric>
 #include <string>
 #include <vector>
 

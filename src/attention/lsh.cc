@@ -207,8 +207,7 @@ void sort_positions(const HeadInput& in, const Layout& l, const LshParams& p, He
 int64_t gather_keys(const HeadInput& in, const Window& w, HeadScratch& s, int64_t* from_prev) {
   const int64_t d = in.head_dim;
   int64_t nk = 0;
-  for (const auto& [begin, len] : {std::pair{w.prev_begin, w.prev_len}, std::pair{w.own_begin, w.own_len}}) {
-    if (begin == w.own_begin) *from_prev = nk;
+  auto take_run = [&](int64_t begin, int64_t len) {
     for (int64_t i = begin; i < begin + len; ++i) {
       const int32_t pos = s.order[i];
       if (!s.valid[pos]) continue;
@@ -224,7 +223,10 @@ int64_t gather_keys(const HeadInput& in, const Window& w, HeadScratch& s, int64_
       }
       s.key_pos[nk++] = pos;
     }
-  }
+  };
+  take_run(w.prev_begin, w.prev_len);
+  *from_prev = nk;
+  take_run(w.own_begin, w.own_len);
   return nk;
 }
 
