@@ -18,6 +18,7 @@ namespace {
 std::vector<BenchRecord> known_records() {
   BenchRecord a;
   a.model = "minilm-l6";
+  a.attention = "full";
   a.batch = 1;
   a.seq = 128;
   a.threads = 2;
@@ -31,6 +32,7 @@ std::vector<BenchRecord> known_records() {
   a.peak_rss_bytes = 200ull * 1024 * 1024;
   BenchRecord b = a;
   b.model = "dir,with \"quotes\"";
+  b.attention = "sliding:window=[8,16]";
   b.batch = 16;
   b.seq = 512;
   b.median_ms = 1234.5;
@@ -52,18 +54,20 @@ std::string slurp(const std::string& path) {
 TEST(BenchReport, TableIsAlignedAndHuman) {
   const std::string t = format_table(known_records());
   const std::string expected =
-      "model              batch  seq  threads  runs  warmup  median ms   min ms   max ms  peak act MiB  weights MiB  peak RSS MiB\n"
-      "minilm-l6              1  128        2     5       1      12.35    11.50    20.25           3.0         90.5         200.0\n"
-      "dir,with \"quotes\"     16  512        2     5       1    1234.50  1000.00  2000.12        4768.4         90.5         200.0\n";
+      "model              attention              batch  seq  threads  runs  warmup  median ms   min ms   max ms  peak act MiB  weights MiB  peak RSS MiB\n"
+      "minilm-l6          full                       1  128        2     5       1      12.35    11.50    20.25           3.0         90.5         200.0\n"
+      "dir,with \"quotes\"  sliding:window=[8,16]     16  512        2     5       1    1234.50  1000.00  2000.12        4768.4         90.5         200.0\n";
   EXPECT_EQ(t, expected);
 }
 
 TEST(BenchReport, CsvQuotesAndKeepsFullPrecision) {
   const std::string c = format_csv(known_records());
   const std::string expected =
-      "model,batch,seq,threads,runs,warmup,median_ms,min_ms,max_ms,peak_activation_bytes,weights_bytes,peak_rss_bytes\n"
-      "minilm-l6,1,128,2,5,1,12.345,11.5,20.25,3145728,94896128,209715200\n"
-      "\"dir,with \"\"quotes\"\"\",16,512,2,5,1,1234.5,1000,2000.125,5000000000,94896128,209715200\n";
+      "model,attention,batch,seq,threads,runs,warmup,median_ms,min_ms,max_ms,peak_activation_bytes,weights_bytes,"
+      "peak_rss_bytes,na_reason\n"
+      "minilm-l6,full,1,128,2,5,1,12.345,11.5,20.25,3145728,94896128,209715200,\n"
+      "\"dir,with \"\"quotes\"\"\",\"sliding:window=[8,16]\",16,512,2,5,1,1234.5,1000,2000.125,5000000000,94896128,"
+      "209715200,\n";
   EXPECT_EQ(c, expected);
 }
 
@@ -74,6 +78,7 @@ TEST(BenchReport, JsonHoldsEveryFieldOfEveryRecord) {
   ASSERT_EQ(j["records"].size(), 2u);
   const auto& r = j["records"][1];
   EXPECT_EQ(r.at("model"), "dir,with \"quotes\"");
+  EXPECT_EQ(r.at("attention"), "sliding:window=[8,16]");
   EXPECT_EQ(r.at("batch"), 16);
   EXPECT_EQ(r.at("seq"), 512);
   EXPECT_EQ(r.at("threads"), 2);
@@ -85,13 +90,35 @@ TEST(BenchReport, JsonHoldsEveryFieldOfEveryRecord) {
   EXPECT_EQ(r.at("peak_activation_bytes").get<uint64_t>(), 5000000000ull);
   EXPECT_EQ(r.at("weights_bytes").get<uint64_t>(), 94896128u);
   EXPECT_EQ(r.at("peak_rss_bytes").get<uint64_t>(), 209715200u);
-  EXPECT_EQ(r.size(), 12u);
+  EXPECT_TRUE(r.at("na_reason").is_null());
+  EXPECT_EQ(r.size(), 14u);
+}
+
+// A cell that could not be measured: its times and peak are N/A in every writer, the reason is
+// given, and the fields that do not depend on the run are kept.
+TEST(BenchReport, NotMeasuredCellsAreNA) {
+  std::vector<BenchRecord> recs = known_records();
+  recs[1].na_reason = "out of memory (limit 64.0 MiB)";
+  const std::string t = format_table(recs);
+  const std::string expected =
+      "model              attention              batch  seq  threads  runs  warmup  median ms  min ms  max ms  peak act MiB  weights MiB  peak RSS MiB  N/A reason\n"
+      "minilm-l6          full                       1  128        2     5       1      12.35   11.50   20.25           3.0         90.5         200.0\n"
+      "dir,with \"quotes\"  sliding:window=[8,16]     16  512        2     5       1        N/A     N/A     N/A           N/A         90.5         200.0  out of memory (limit 64.0 MiB)\n";
+  EXPECT_EQ(t, expected);
+  const std::string c = format_csv(recs);
+  EXPECT_NE(c.find(",16,512,2,5,1,,,,,94896128,209715200,out of memory (limit 64.0 MiB)\n"), std::string::npos) << c;
+  const nlohmann::json j = nlohmann::json::parse(format_json(recs));
+  const auto& r = j["records"][1];
+  for (const char* k : {"median_ms", "min_ms", "max_ms", "peak_activation_bytes"}) EXPECT_TRUE(r.at(k).is_null()) << k;
+  EXPECT_EQ(r.at("weights_bytes").get<uint64_t>(), 94896128u);
+  EXPECT_EQ(r.at("na_reason"), "out of memory (limit 64.0 MiB)");
+  EXPECT_EQ(j["records"][0].at("median_ms").get<double>(), 12.345);
 }
 
 TEST(BenchReport, EmptyRecordsStillWellFormed) {
   EXPECT_EQ(nlohmann::json::parse(format_json({})).at("records").size(), 0u);
-  EXPECT_EQ(format_csv({}), "model,batch,seq,threads,runs,warmup,median_ms,min_ms,max_ms,"
-                            "peak_activation_bytes,weights_bytes,peak_rss_bytes\n");
+  EXPECT_EQ(format_csv({}), "model,attention,batch,seq,threads,runs,warmup,median_ms,min_ms,max_ms,"
+                            "peak_activation_bytes,weights_bytes,peak_rss_bytes,na_reason\n");
 }
 
 TEST(BenchReport, WritesAtomicallyAndRefusesBadPaths) {

@@ -15,12 +15,16 @@ namespace slimformer::bench {
 // One cell of a benchmark grid.
 struct BenchRecord {
   std::string model;                 // folder path or built-in configuration name
+  std::string attention;             // the mechanism run, as Attention::describe() gives it
   int64_t batch = 0, seq = 0;
   int threads = 0, runs = 0, warmup = 0;
   double median_ms = 0, min_ms = 0, max_ms = 0;   // forward-pass wall time over `runs`
   size_t peak_activation_bytes = 0;  // counting allocator's peak above what was live before
   size_t weights_bytes = 0;          // Encoder::weights_bytes()
   size_t peak_rss_bytes = 0;         // process high-water mark after the cell (includes weights)
+  // Why the cell could not be measured ("out of memory ..."); empty when it was. Times and peak
+  // activation bytes are then N/A (null in JSON, empty in CSV).
+  std::string na_reason;
 };
 
 struct BenchGrid {
@@ -50,11 +54,42 @@ BenchRecord run_cell(const Encoder& encoder, const std::string& model, int64_t b
                      int runs, int warmup, uint64_t seed);
 
 // Every batch size x sequence length in order (batch sizes outer); `on_record` sees each record
-// as soon as its cell is done.
+// as soon as its cell is done. A cell that runs out of memory (std::bad_alloc, e.g. from the
+// counting allocator's limit, set_live_limit_bytes) is recorded N/A with the reason, and the grid
+// goes on.
 std::vector<BenchRecord> run_grid(const Encoder& encoder, const std::string& model, const BenchGrid& grid,
                                   const std::function<void(const BenchRecord&)>& on_record = {});
 
-// Writers. The table is aligned plain text for a terminal; CSV has a header row; JSON is
+// One attention layer alone: seeded random Q, K, V in the encoder's layout (B*T rows of the
+// stacked projection, stride 3 * heads * head_dim), no padding, Attention::forward with a scratch
+// kept between forwards.
+struct AttentionGrid {
+  std::vector<int64_t> batch_sizes = {1};
+  std::vector<int64_t> seq_lens = {512, 1024, 2048, 4096};
+  int64_t heads = 12, head_dim = 64;
+  int runs = 10;
+  int warmup = 2;
+  uint64_t seed = 0;                 // Q, K and V are drawn from it
+};
+
+// InputError naming the field if a list is empty, a value is not positive, or B x T x 3 x heads x
+// head_dim floats cannot be indexed.
+void check_attention_grid(const AttentionGrid& grid);
+// What make_attention() is told for an attention-only run: one layer of grid.heads x
+// grid.head_dim, the longest sequence length as the model's limit.
+AttentionContext attention_only_context(const AttentionGrid& grid);
+// "attention-only 12x64": the `model` of attention-only records.
+std::string attention_only_label(const AttentionGrid& grid);
+
+// Times one cell. Peak activation bytes: the counting allocator's peak over allocating and
+// filling Q/K/V and the output, and one forward with a fresh scratch.
+BenchRecord run_attention_cell(const Attention& attention, const AttentionGrid& grid, int64_t batch, int64_t seq);
+// Every cell, batch sizes outer; out-of-memory cells are N/A as in run_grid.
+std::vector<BenchRecord> run_attention_grid(const Attention& attention, const AttentionGrid& grid,
+                                            const std::function<void(const BenchRecord&)>& on_record = {});
+
+// Writers. The table is aligned plain text for a terminal (N/A where a cell was not measured, and
+// an `N/A reason` column when any was not); CSV has a header row; JSON is
 // {"records": [{...}, ...]} with one object per record and the field names above.
 std::string format_table(const std::vector<BenchRecord>& records);
 std::string format_csv(const std::vector<BenchRecord>& records);

@@ -11,6 +11,15 @@ size_t live_bytes();
 size_t peak_bytes();
 void reset_peak_bytes();                      // peak := live
 
+// A ceiling on live counted bytes: an allocation that would take live_bytes() above it throws
+// std::bad_alloc at once, instead of being granted by an overcommitting system and ending the
+// process in the OOM killer when its pages are touched. 0 (the default): no ceiling.
+void set_live_limit_bytes(size_t limit);
+size_t live_limit_bytes();
+
+// The memory this process may use: physical RAM, or the cgroup's memory.max when lower.
+size_t available_memory_bytes();
+
 // Process resident set size now and its high-water mark (VmRSS / VmHWM), in bytes.
 size_t process_rss_bytes();
 size_t process_peak_rss_bytes();

@@ -2,7 +2,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <new>
 
+#include "bench/common.h"
 #include "slimformer/bench.h"
 #include "slimformer/error.h"
 #include "slimformer/memory.h"
@@ -16,13 +18,6 @@ void check_positive_list(const std::vector<int64_t>& values, const std::string& 
   for (int64_t v : values) {
     if (v <= 0) throw InputError(what + " " + std::to_string(v) + " must be a positive integer");
   }
-}
-
-uint64_t mix(uint64_t x) {   // splitmix64's finalizer: decorrelates nearby seeds
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
 }
 
 }  // namespace
@@ -106,6 +101,7 @@ BenchRecord run_cell(const Encoder& encoder, const std::string& model, int64_t b
 
   BenchRecord r;
   r.model = model;
+  r.attention = encoder.attention().describe();
   r.batch = batch;
   r.seq = seq;
   r.threads = num_threads();
@@ -127,7 +123,23 @@ std::vector<BenchRecord> run_grid(const Encoder& encoder, const std::string& mod
   std::vector<BenchRecord> out;
   for (int64_t b : grid.batch_sizes) {
     for (int64_t s : grid.seq_lens) {
-      out.push_back(run_cell(encoder, model, b, s, grid.runs, grid.warmup, grid.seed));
+      try {
+        out.push_back(run_cell(encoder, model, b, s, grid.runs, grid.warmup, grid.seed));
+      } catch (const std::bad_alloc&) {
+        encoder.release_workspace();   // what was allocated before the failure
+        BenchRecord r;
+        r.model = model;
+        r.attention = encoder.attention().describe();
+        r.batch = b;
+        r.seq = s;
+        r.threads = num_threads();
+        r.runs = grid.runs;
+        r.warmup = grid.warmup;
+        r.weights_bytes = encoder.weights_bytes();
+        r.peak_rss_bytes = process_peak_rss_bytes();
+        r.na_reason = out_of_memory_reason();
+        out.push_back(std::move(r));
+      }
       if (on_record) on_record(out.back());
     }
   }

@@ -13,28 +13,42 @@ namespace {
 
 enum class Kind { Text, Integer, Millis, Bytes };
 
+// Whether a column is a measurement (N/A in a cell that was not measured) and whether the table
+// shows it always or only when some record has a value.
+enum class Use { Always, Measured, TableWhenAny };
+
 struct Column {
   const char* key;      // JSON field and CSV header
   const char* header;   // table header
   Kind kind;
   std::function<nlohmann::ordered_json(const BenchRecord&)> value;
+  Use use = Use::Always;
 };
+
+bool not_measured(const Column& c, const BenchRecord& r) { return c.use == Use::Measured && !r.na_reason.empty(); }
 
 const std::vector<Column>& columns() {
   static const std::vector<Column> cols = {
       {"model", "model", Kind::Text, [](const BenchRecord& r) { return nlohmann::ordered_json(r.model); }},
+      {"attention", "attention", Kind::Text, [](const BenchRecord& r) { return nlohmann::ordered_json(r.attention); }},
       {"batch", "batch", Kind::Integer, [](const BenchRecord& r) { return nlohmann::ordered_json(r.batch); }},
       {"seq", "seq", Kind::Integer, [](const BenchRecord& r) { return nlohmann::ordered_json(r.seq); }},
       {"threads", "threads", Kind::Integer, [](const BenchRecord& r) { return nlohmann::ordered_json(r.threads); }},
       {"runs", "runs", Kind::Integer, [](const BenchRecord& r) { return nlohmann::ordered_json(r.runs); }},
       {"warmup", "warmup", Kind::Integer, [](const BenchRecord& r) { return nlohmann::ordered_json(r.warmup); }},
-      {"median_ms", "median ms", Kind::Millis, [](const BenchRecord& r) { return nlohmann::ordered_json(r.median_ms); }},
-      {"min_ms", "min ms", Kind::Millis, [](const BenchRecord& r) { return nlohmann::ordered_json(r.min_ms); }},
-      {"max_ms", "max ms", Kind::Millis, [](const BenchRecord& r) { return nlohmann::ordered_json(r.max_ms); }},
+      {"median_ms", "median ms", Kind::Millis, [](const BenchRecord& r) { return nlohmann::ordered_json(r.median_ms); },
+       Use::Measured},
+      {"min_ms", "min ms", Kind::Millis, [](const BenchRecord& r) { return nlohmann::ordered_json(r.min_ms); },
+       Use::Measured},
+      {"max_ms", "max ms", Kind::Millis, [](const BenchRecord& r) { return nlohmann::ordered_json(r.max_ms); },
+       Use::Measured},
       {"peak_activation_bytes", "peak act MiB", Kind::Bytes,
-       [](const BenchRecord& r) { return nlohmann::ordered_json(r.peak_activation_bytes); }},
+       [](const BenchRecord& r) { return nlohmann::ordered_json(r.peak_activation_bytes); }, Use::Measured},
       {"weights_bytes", "weights MiB", Kind::Bytes, [](const BenchRecord& r) { return nlohmann::ordered_json(r.weights_bytes); }},
       {"peak_rss_bytes", "peak RSS MiB", Kind::Bytes, [](const BenchRecord& r) { return nlohmann::ordered_json(r.peak_rss_bytes); }},
+      {"na_reason", "N/A reason", Kind::Text,
+       [](const BenchRecord& r) { return r.na_reason.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(r.na_reason); },
+       Use::TableWhenAny},
   };
   return cols;
 }
@@ -47,9 +61,10 @@ std::string printf_str(const char* fmt, double v) {
 
 // Terminal text: times to 0.01 ms, bytes in MiB to 0.1.
 std::string table_cell(const Column& c, const BenchRecord& r) {
+  if (not_measured(c, r)) return "N/A";
   const nlohmann::ordered_json v = c.value(r);
   switch (c.kind) {
-    case Kind::Text: return v.get<std::string>();
+    case Kind::Text: return v.is_null() ? "" : v.get<std::string>();
     case Kind::Integer: return std::to_string(v.get<int64_t>());
     case Kind::Millis: return printf_str("%.2f", v.get<double>());
     case Kind::Bytes: return printf_str("%.1f", static_cast<double>(v.get<uint64_t>()) / (1024.0 * 1024.0));
@@ -71,9 +86,10 @@ std::string csv_quote(const std::string& s) {
 }
 
 std::string csv_cell(const Column& c, const BenchRecord& r) {
+  if (not_measured(c, r)) return "";
   const nlohmann::ordered_json v = c.value(r);
   switch (c.kind) {
-    case Kind::Text: return csv_quote(v.get<std::string>());
+    case Kind::Text: return v.is_null() ? "" : csv_quote(v.get<std::string>());
     case Kind::Integer: return std::to_string(v.get<int64_t>());
     case Kind::Millis: return shortest(v.get<double>());
     case Kind::Bytes: return std::to_string(v.get<uint64_t>());
@@ -84,7 +100,12 @@ std::string csv_cell(const Column& c, const BenchRecord& r) {
 }  // namespace
 
 std::string format_table(const std::vector<BenchRecord>& records) {
-  const auto& cols = columns();
+  std::vector<Column> cols;
+  for (const Column& c : columns()) {
+    bool any = c.use != Use::TableWhenAny;
+    for (const BenchRecord& r : records) any = any || !c.value(r).is_null();
+    if (any) cols.push_back(c);
+  }
   std::vector<std::vector<std::string>> rows(1);
   for (const Column& c : cols) rows[0].push_back(c.header);
   for (const BenchRecord& r : records) {
@@ -126,7 +147,7 @@ std::string format_json(const std::vector<BenchRecord>& records) {
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
   for (const BenchRecord& r : records) {
     nlohmann::ordered_json o = nlohmann::ordered_json::object();
-    for (const Column& c : columns()) o[c.key] = c.value(r);
+    for (const Column& c : columns()) o[c.key] = not_measured(c, r) ? nlohmann::ordered_json() : c.value(r);
     list.push_back(std::move(o));
   }
   nlohmann::ordered_json doc = {{"records", std::move(list)}};

@@ -1,5 +1,6 @@
 #include "cli_common.h"
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -49,6 +50,53 @@ std::vector<int64_t> parse_int_list(const std::string& flag, const std::string& 
     start = comma + 1;
   }
   return out;
+}
+
+size_t parse_bytes(const std::string& flag, const std::string& text) {
+  size_t end = 0;
+  while (end < text.size() && std::isdigit(static_cast<unsigned char>(text[end]))) ++end;
+  std::string unit = text.substr(end);
+  for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  // Binary units whichever way they are written: 8G, 8GB and 8GiB are all 8 x 2^30 bytes.
+  static const std::vector<std::pair<std::string, int>> kUnits = {
+      {"", 0},    {"B", 0},    {"K", 10},  {"KB", 10}, {"KIB", 10}, {"M", 20},  {"MB", 20},
+      {"MIB", 20}, {"G", 30}, {"GB", 30}, {"GIB", 30}, {"T", 40},   {"TB", 40}, {"TIB", 40}};
+  int shift = -1;
+  for (const auto& [name, s] : kUnits) shift = unit == name ? s : shift;
+  uint64_t v = 0;
+  const auto res = std::from_chars(text.data(), text.data() + end, v);
+  if (end == 0 || shift < 0 || res.ec != std::errc() || v == 0 || v > (SIZE_MAX >> shift)) {
+    throw InputError(flag + ": '" + text + "' is not a size (expected a positive number of bytes with an optional "
+                     "K, M, G or T suffix, such as 512M or 8G)");
+  }
+  return static_cast<size_t>(v) << shift;
+}
+
+slimformer::AttentionSpec parse_attention_flag(const std::string& text) {
+  if (text.empty()) return {};
+  try {
+    return slimformer::AttentionSpec::parse(text);
+  } catch (const InputError& e) {
+    throw InputError(std::string("--attention: ") + e.what());
+  }
+}
+
+std::unique_ptr<slimformer::Attention> build_attention_flag(const slimformer::AttentionSpec& spec,
+                                                            const slimformer::AttentionContext& ctx) {
+  try {
+    return slimformer::make_attention(spec, ctx);
+  } catch (const InputError& e) {
+    throw InputError(std::string("--attention: ") + e.what());
+  }
+}
+
+slimformer::AttentionContext model_attention_context(const slimformer::EncoderConfig& c) {
+  slimformer::AttentionContext ctx;
+  ctx.num_layers = c.num_layers;
+  ctx.heads = c.num_heads;
+  ctx.head_dim = c.num_heads > 0 ? c.hidden_size / c.num_heads : 0;
+  ctx.max_seq = c.max_position_embeddings - c.position_offset;
+  return ctx;
 }
 
 void require_model_dir(const std::string& flag, const std::string& dir) {

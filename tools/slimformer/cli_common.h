@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "slimformer/attention.h"
+
 namespace CLI {
 class App;
 }
@@ -22,6 +24,20 @@ int64_t parse_int(const std::string& flag, const std::string& text, int64_t min,
 // "--seq-lens", "128,512" -> {128, 512}: positive integers, at least one. InputError naming the
 // flag and the bad item otherwise.
 std::vector<int64_t> parse_int_list(const std::string& flag, const std::string& text, int64_t max = INT64_MAX);
+
+// "64M" -> 67108864: a byte count with an optional K, M, G or T suffix (powers of 1024, case
+// ignored, an optional trailing "B" or "iB"). InputError naming the flag otherwise, or for 0.
+size_t parse_bytes(const std::string& flag, const std::string& text);
+
+// --attention NAME[:key=value,...][+NAME...]: "" -> the empty spec (the model's own mechanism).
+// InputError starting "--attention: " for bad syntax.
+slimformer::AttentionSpec parse_attention_flag(const std::string& text);
+// Builds the mechanism for `ctx`, so an unknown name, key or bad value fails before any work;
+// InputError starting "--attention: ".
+std::unique_ptr<slimformer::Attention> build_attention_flag(const slimformer::AttentionSpec& spec,
+                                                            const slimformer::AttentionContext& ctx);
+// What the encoder tells make_attention() for a model of this config.
+slimformer::AttentionContext model_attention_context(const slimformer::EncoderConfig& config);
 
 // InputError naming the flag unless `dir` is an existing folder.
 void require_model_dir(const std::string& flag, const std::string& dir);

@@ -10,6 +10,7 @@ Runner add_embed(CLI::App& root);
 Runner add_tokenize(CLI::App& root);
 Runner add_inspect(CLI::App& root);
 Runner add_bench(CLI::App& root);
+Runner add_attention_pattern(CLI::App& root);
 
 // --threads N on `cmd`: the text is parsed by apply_threads (empty: one thread per core).
 void add_threads_flag(CLI::App* cmd, std::string* text);

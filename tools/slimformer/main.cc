@@ -13,7 +13,7 @@
 
 namespace {
 
-const std::vector<std::string> kCommands = {"embed", "tokenize", "inspect", "bench"};
+const std::vector<std::string> kCommands = {"embed", "tokenize", "inspect", "bench", "attention-pattern"};
 
 std::string command_list() {
   std::string s;
@@ -38,6 +38,7 @@ int run(int argc, char** argv) {
       {"tokenize", slimcli::add_tokenize(app)},
       {"inspect", slimcli::add_inspect(app)},
       {"bench", slimcli::add_bench(app)},
+      {"attention-pattern", slimcli::add_attention_pattern(app)},
   };
   // Named before CLI11 sees it: CLI11 would call an unknown subcommand an "unexpected argument".
   if (argc >= 2 && argv[1][0] != '-') {

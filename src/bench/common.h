@@ -1,0 +1,35 @@
+// What the model and attention-only harnesses share: seeding and the out-of-memory record.
+#pragma once
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+#include "slimformer/memory.h"
+
+namespace slimformer::bench {
+
+inline uint64_t mix(uint64_t x) {   // splitmix64's finalizer: decorrelates nearby seeds
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+// The N/A reason of a cell whose allocation failed, naming the limit when one was set: what the
+// cell could have added to what is live now (called once the cell's buffers are freed).
+inline std::string out_of_memory_reason() {
+  const size_t limit = live_limit_bytes(), live = live_bytes();
+  if (limit == 0) return "out of memory";
+  const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(limit > live ? limit - live : 0);
+  int u = 0;
+  while (v >= 1024.0 && u < 4) {
+    v /= 1024.0;
+    ++u;
+  }
+  char buf[96];
+  std::snprintf(buf, sizeof buf, u == 0 ? "out of memory (limit %.0f %s)" : "out of memory (limit %.1f %s)", v, units[u]);
+  return buf;
+}
+
+}  // namespace slimformer::bench
