@@ -176,7 +176,8 @@ TEST(AttentionLinformer, DescribesItselfWithDefaultsAndIsDense) {
   const auto a = approxtest::build("linformer", L);
   EXPECT_EQ(a->describe(), "linformer:k=256,sharing=layer,seed=0");
   EXPECT_EQ(approxtest::build(a->describe(), L)->describe(), a->describe());
-  EXPECT_EQ(a->pattern(5, 0), std::vector<uint8_t>(25, 1));
+  EXPECT_THROW(a->pattern(5, 0), slimformer::InputError) << "k=256 cannot project 5 keys";
+  EXPECT_EQ(approxtest::build("linformer:k=5", L)->pattern(5, 0), std::vector<uint8_t>(25, 1));
 }
 
 TEST(AttentionLinformer, BadValuesAreInputErrors) {

@@ -264,6 +264,14 @@ TEST(CliAttentionPattern, NonPositiveWindowIsRefused) {
   EXPECT_EQ(r.err.find("unknown"), std::string::npos) << r.err;
 }
 
+// Linformer cannot project n keys onto more than n rows: k > n is refused, not drawn.
+TEST(CliAttentionPattern, ProjectionLargerThanTheSequenceIsRefused) {
+  const std::string dir = make_temp_dir();
+  const CommandResult r = run_cli("attention-pattern --attention linformer:k=100 --seq-len 16 --output " +
+                                  q(dir + "/p.png"));
+  expect_one_line_error(r, {"k=100", "n=16"});
+}
+
 // Needs `sliding` and `global` registered: a combined spec is drawn and titled as run.
 TEST(CliAttentionPattern, CombinedSpecIsDrawnAndTitledAsRun) {
   const std::string dir = make_temp_dir();

@@ -196,6 +196,10 @@ class LinformerAttention final : public Attention {
   }
 
   std::vector<uint8_t> pattern(int64_t n, int /*layer*/) const override {
+    if (options_.k > n) {   // the same refusal as forward()
+      throw InputError("attention linformer: k=" + std::to_string(options_.k) + " is larger than the sequence length n=" +
+                       std::to_string(n) + " (expected 1 <= k <= n: keys are projected to k rows)");
+    }
     return std::vector<uint8_t>(static_cast<size_t>(n * n), 1);   // every token sees every token
   }
 
