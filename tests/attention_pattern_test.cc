@@ -225,6 +225,7 @@ TEST(AttentionPattern, SlidingPlusGlobalIsLongformer) {
       std::vector<std::set<int64_t>> g = {global_set(in, 0, 0, {}), global_set(in, 1, 0, {})};
       auto is_global = [&](int64_t b, int64_t i) { return g[b].count(i) > 0; };
       for (const char* spec : {"sliding:window=8+global:first=0", "global:first=0+sliding:window=8"}) {
+        if (T > 130 && spec[0] == 'g') continue;   // the long case once
         expect_matches(spec, in,
                        [&](int64_t b, int64_t i, int64_t j) { return is_global(b, i) || is_global(b, j) || in_window(i, j, 8, 1); },
                        is_global, projections);

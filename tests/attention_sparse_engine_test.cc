@@ -10,6 +10,7 @@
 #include "attention/sparse_pattern.h"
 #include "kernels/cpu/gathered_attention.h"
 #include "kernels/cpu/online_softmax.h"
+#include "kernels/cpu/rows_avx512.h"
 #include "slimformer/error.h"
 #include "test_util.h"
 
@@ -85,8 +86,12 @@ TEST(AttentionSparseEngine, GatheredKernelMatchesReference) {
       {130, 1100, 8, true, false, true, true}, {70, 1030, 64, true, true, false, true},
       {5, 0, 4, true, true, false, false},
   };
-  unsigned seed = 1;
-  for (const KernelCase& kc : cases) check_kernel(kc, seed++);
+  for (bool portable : {false, true}) {   // the AVX-512 softmax steps where the CPU has them, then the portable ones
+    kernels::avx512::force_portable(portable);
+    unsigned seed = 1;
+    for (const KernelCase& kc : cases) check_kernel(kc, seed++);
+  }
+  kernels::avx512::force_portable(false);
 }
 
 TEST(AttentionSparseEngine, OnlineSoftmaxStepMatchesReference) {

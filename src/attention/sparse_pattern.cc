@@ -128,15 +128,14 @@ void sparse_attention_forward(const AttentionIO& io, AttentionScratch& scratch, 
   const int64_t n_local = static_cast<int64_t>(local_items.size()) * H;
   const int64_t n_global = static_cast<int64_t>(global_items.size()) * H;
 
+  // (row, head) slices the kernels wrote; each is written by one item, so no two threads share a byte.
+  std::vector<uint8_t> written(static_cast<size_t>(B * T * H), 0);
+
 #pragma omp parallel num_threads(threads)
   {
     float* mine = buffer + omp_get_thread_num() * per_thread;
     Tile tile;
     int64_t built = -1;   // which local item `tile` holds
-
-    // Zeros first: padding rows, and rows no tile lists, read as zeros.
-#pragma omp for schedule(static)
-    for (int64_t row = 0; row < B * T; ++row) std::fill_n(io.out + row * io.out_row_stride, H * d, 0.0f);
 
 #pragma omp for schedule(static)
     for (int64_t it = 0; it < n_local; ++it) {
@@ -150,6 +149,7 @@ void sparse_attention_forward(const AttentionIO& io, AttentionScratch& scratch, 
         built = w;
       }
       if (tile.queries.empty()) continue;
+      for (int32_t q : tile.queries) written[(b * T + q) * H + h] = 1;
       k::gathered_attention(head_rows(io, b, h, false), tile.queries.data(), static_cast<int64_t>(tile.queries.size()),
                             tile.keys.data(), static_cast<int64_t>(tile.keys.size()),
                             tile.allowed.empty() ? nullptr : tile.allowed.data(), s.info.mask, scale, mine);
@@ -162,8 +162,17 @@ void sparse_attention_forward(const AttentionIO& io, AttentionScratch& scratch, 
       const auto [b, g0] = global_items[w];
       const Sequence& s = seqs[b];
       const int64_t nq = std::min<int64_t>(k::kGatherRows, static_cast<int64_t>(s.globals.size()) - g0);
+      for (int64_t i = 0; i < nq; ++i) written[(b * T + s.globals[g0 + i]) * H + h] = 1;
       k::gathered_attention(head_rows(io, b, h, global_projections), s.globals.data() + g0, nq, s.tokens.data(),
                             s.info.length(), nullptr, nullptr, scale, mine);
+    }
+
+    // Zeros where nothing was written: padding rows, and rows no tile lists.
+#pragma omp for schedule(static)
+    for (int64_t row = 0; row < B * T; ++row) {
+      for (int64_t h = 0; h < H; ++h) {
+        if (!written[row * H + h]) std::fill_n(io.out + row * io.out_row_stride + h * d, d, 0.0f);
+      }
     }
   }
 }

@@ -3,8 +3,8 @@
 // sequence, which query rows attend every key ("global" rows) and cuts the other rows into tiles,
 // each tile naming its query rows, the keys they may attend and which (query, key) pairs count.
 // sparse_attention_forward() runs every tile for every head (OpenMP over tiles x heads, scratch
-// per thread from AttentionScratch) with kernels::gathered_attention, and the global rows
-// through a dense row path. Nothing is ever n x n: memory is linear in the sequence length.
+// per thread from AttentionScratch, fixed size) with kernels::gathered_attention, and the global
+// rows through a dense row path. Nothing is ever n x n: memory is linear in the sequence length.
 //
 // What the engine guarantees, whatever the pattern says:
 //   - a padding key (io.mask 0) is never attended;

@@ -21,14 +21,15 @@ struct HeadRows {
 
 // Query rows handled at once and keys scored at once (bounds the scratch; see scratch_floats).
 constexpr int64_t kGatherRows = 64;
-constexpr int64_t kGatherKeys = 512;
+constexpr int64_t kGatherKeys = 1024;
 
 // For r < nq, with c running over the keys where
 //   allowed[r * nk + c] != 0 (allowed null: every c) and key_mask[keys[c]] != 0 (null: every c),
 //   out[queries[r]] = sum_c p_rc v[keys[c]],  p_r = softmax_c(scale * q[queries[r]] . k[keys[c]]).
 // A key listed twice is two entries of the softmax (it counts twice). A row with no such c gets
 // zeros. Rows of out not named in queries are not touched. scratch: gathered_attention_floats.
-// AVX-512 for the softmax steps where the CPU has it, portable loops otherwise.
+// Scores and the weighted sum are GEMMs (gemm_f32); the softmax step runs AVX-512 where the CPU
+// has it, portable loops otherwise.
 void gathered_attention(const HeadRows& h, const int32_t* queries, int64_t nq, const int32_t* keys,
                         int64_t nk, const uint8_t* allowed, const int64_t* key_mask, float scale,
                         float* scratch);

@@ -3,7 +3,13 @@
 #include <cmath>
 #include <limits>
 
+#include "kernels/cpu/rows_avx512.h"
+
 namespace slimformer::kernels {
+
+namespace avx512 {
+float online_softmax_step(float* s, int64_t cnt, float& m, float& l);   // online_softmax_avx512.cc
+}
 
 namespace ref {
 
@@ -28,6 +34,8 @@ float online_softmax_step(float* s, int64_t cnt, float& m, float& l) {
 
 }  // namespace ref
 
-float online_softmax_step(float* s, int64_t cnt, float& m, float& l) { return ref::online_softmax_step(s, cnt, m, l); }
+float online_softmax_step(float* s, int64_t cnt, float& m, float& l) {
+  return avx512::has_avx512() ? avx512::online_softmax_step(s, cnt, m, l) : ref::online_softmax_step(s, cnt, m, l);
+}
 
 }  // namespace slimformer::kernels
