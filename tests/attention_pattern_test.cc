@@ -21,7 +21,7 @@ namespace {
 using MaskFn = std::function<bool(int64_t b, int64_t i, int64_t j)>;
 
 struct Inputs {
-  int64_t B, T, H = 2, d = 8;
+  int64_t B = 0, T = 0, H = 2, d = 8;
   std::vector<float> qkv, glob;
   std::vector<int64_t> mask, global_mask;
   AttentionIO io(std::vector<float>& out, bool with_global_projections, int layer = 0) {
@@ -52,7 +52,9 @@ struct Inputs {
 
 // Sequence 0 is whole; sequence 1 (when B > 1) keeps its first T - T/3 tokens.
 Inputs make_inputs(int64_t B, int64_t T, unsigned seed) {
-  Inputs in{B, T};
+  Inputs in;
+  in.B = B;
+  in.T = T;
   in.qkv = slimtest::random_vec(B * T * 3 * in.H * in.d, seed, 1.5f);
   in.glob = slimtest::random_vec(B * T * 3 * in.H * in.d, seed + 7, 1.5f);
   in.mask.assign(B * T, 1);
