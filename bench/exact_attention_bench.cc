@@ -2,13 +2,15 @@
 // against `full`, and exact's tile sizes against each other. Usage:
 //   slim_exact_attention_bench [--specs 'full;exact'] [--shapes 1x512,1x1024,8x128]
 //                              [--heads 12] [--head-dim 64] [--threads 2] [--rounds 9] [--min-ms 40]
-// A shape is BATCHxLENGTH, no padding; q/k/v are read in place from the encoder's fused
+// A shape is BATCHxLENGTH, no padding, or BATCHxLENGTHr: ragged, sequence b of B holds
+// LENGTH (b + 1) / B tokens and padding after them; q/k/v are read in place from the encoder's fused
 // (B*T, 3, heads, head_dim) rows. Each spec runs one untimed forward (scratch grown, pages
 // touched), then `rounds` rounds in which every spec takes one sample in turn (interleaved, so a
 // burst of load on a shared machine hits all specs alike); a sample is the mean of as many
 // forwards as fill --min-ms. Prints one markdown row per shape: the median sample per spec (ms),
 // the fastest sample in parentheses, and each spec's median over the first spec's; a second row
-// ("cpu") gives the same for the process's CPU time per forward (all threads together).
+// ("cpu") gives the same for the process's CPU time per forward (all threads together), a third
+// the scratch each mechanism asked for (AttentionScratch::bytes()).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -96,6 +98,12 @@ int main(int argc, char** argv) {
   for (const std::string& shape : shapes) {
     const auto bn = split(shape, 'x');
     const int64_t batch = std::stoll(bn.at(0)), n = std::stoll(bn.at(1)), width = heads * head_dim;
+    // BxNr: ragged, sequence b holds n (b + 1) / B tokens, the rest padding
+    std::vector<int64_t> mask;
+    if (shape.back() == 'r') {
+      for (int64_t b = 0; b < batch; ++b)
+        for (int64_t t = 0; t < n; ++t) mask.push_back(t < n * (b + 1) / batch ? 1 : 0);
+    }
     const std::vector<float> qkv = filled(batch * n * 3 * width);
     std::vector<float> out(static_cast<size_t>(batch * n * width), 0.0f);
     slimformer::AttentionIO io;
@@ -103,6 +111,7 @@ int main(int argc, char** argv) {
     io.q = qkv.data(), io.k = qkv.data() + width, io.v = qkv.data() + 2 * width;
     io.in_row_stride = 3 * width;
     io.out = out.data(), io.out_row_stride = width;
+    io.mask = mask.empty() ? nullptr : mask.data();
     slimformer::AttentionContext ctx;
     ctx.heads = heads, ctx.head_dim = head_dim, ctx.max_seq = n;
     std::vector<Runner> runners(specs.size());
@@ -137,6 +146,9 @@ int main(int argc, char** argv) {
       std::printf(" %.2f (%.2f) |", cpu.back(), r.cpu_ms.front());
     }
     for (size_t i = 1; i < cpu.size(); ++i) std::printf(" %.2f |", cpu[i] / cpu[0]);
+    std::printf("\n| %s scratch MiB |", shape.c_str());
+    for (Runner& r : runners) std::printf(" %.2f |", static_cast<double>(r.scratch.bytes()) / (1 << 20));
+    for (size_t i = 1; i < runners.size(); ++i) std::printf(" |");
     std::printf("\n");
     std::fflush(stdout);
   }

@@ -59,6 +59,12 @@ struct Layer {
     return a;
   }
   bool unpadded(int64_t b, int64_t t) const { return mask.empty() || mask[b * seq + t] != 0; }
+  // Rows the kernel computes: up to the sequence's last unpadded token (holes included).
+  bool before_end(int64_t b, int64_t t) const {
+    for (int64_t u = t; u < seq; ++u)
+      if (unpadded(b, u)) return true;
+    return false;
+  }
 };
 
 std::vector<float> reference(const Layer& L) {
@@ -67,19 +73,25 @@ std::vector<float> reference(const Layer& L) {
   return out;
 }
 
+// The kernel's output; rows after a sequence's last token must be exactly zero.
 std::vector<float> flash(const Layer& L, int64_t tile, int threads = 2) {
   std::vector<float> out;
   std::vector<float> scratch(threads * k::flash_attention_thread_floats(L.seq, L.head_dim, tile));
   k::flash_attention(L.view(out), tile, scratch.data(), threads);
+  for (int64_t b = 0; b < L.batch; ++b)
+    for (int64_t t = 0; t < L.seq; ++t)
+      for (int64_t c = 0; !L.before_end(b, t) && c < L.width(); ++c)
+        EXPECT_EQ(out[(b * L.seq + t) * L.width() + c], 0.0f) << "padding row b=" << b << " t=" << t;
   return out;
 }
 
-// Largest |got - want| over the unpadded query rows; infinity on a NaN anywhere in them.
-float max_diff(const Layer& L, const std::vector<float>& got, const std::vector<float>& want) {
+// Largest |got - want| over the unpadded query rows (with `holes`, also padded rows before a
+// sequence's last token); infinity on a NaN anywhere in them.
+float max_diff(const Layer& L, const std::vector<float>& got, const std::vector<float>& want, bool holes = false) {
   float m = 0.0f;
   for (int64_t b = 0; b < L.batch; ++b)
     for (int64_t t = 0; t < L.seq; ++t) {
-      if (!L.unpadded(b, t)) continue;
+      if (!(L.unpadded(b, t) || (holes && L.before_end(b, t)))) continue;
       for (int64_t c = 0; c < L.width(); ++c) {
         const size_t i = (b * L.seq + t) * L.width() + c;
         if (std::isnan(got[i])) return std::numeric_limits<float>::infinity();
@@ -112,7 +124,7 @@ TEST_P(ExactKernel, MatchesReferenceOnOddLengthsWithPadding) {
       const auto want = reference(L);
       for (int64_t tile : {1, 16, 17, 64, 100, 128, 1000}) {
         if (tile < 16 && n > 17) continue;   // tile 1 on long inputs only costs time
-        EXPECT_LT(max_diff(L, flash(L, tile), want), 1e-5f) << "n=" << n << " d=" << d << " tile=" << tile;
+        EXPECT_LT(max_diff(L, flash(L, tile), want, true), 1e-5f) << "n=" << n << " d=" << d << " tile=" << tile;
       }
     }
   }
@@ -123,7 +135,7 @@ TEST_P(ExactKernel, OtherHeadSizes) {
     const Layer L(2, 45, 3, d, {45, 30}, static_cast<unsigned>(d));
     const auto want = reference(L);
     for (int64_t tile : {7, 16, 32, 50})
-      EXPECT_LT(max_diff(L, flash(L, tile), want), 1e-5f) << "d=" << d << " tile=" << tile;
+      EXPECT_LT(max_diff(L, flash(L, tile), want, true), 1e-5f) << "d=" << d << " tile=" << tile;
   }
 }
 
@@ -134,7 +146,7 @@ TEST_P(ExactKernel, RescalesWhenTheMaximumMoves) {
   for (int64_t t = 0; t < L.seq; ++t)
     for (int64_t c = 0; c < L.width(); ++c) L.qkv[t * L.stride() + L.width() + c] *= 0.2f + t / 200.0f;   // k
   const auto want = reference(L);
-  for (int64_t tile : {16, 33, 128}) EXPECT_LT(max_diff(L, flash(L, tile), want), 1e-5f) << "tile=" << tile;
+  for (int64_t tile : {16, 33, 128}) EXPECT_LT(max_diff(L, flash(L, tile), want, true), 1e-5f) << "tile=" << tile;
 }
 
 // Padding anywhere (first token, holes, last), and a sequence with no token: its rows are zeros.
@@ -145,7 +157,7 @@ TEST_P(ExactKernel, MaskWithHolesAndAllPaddingSequence) {
   const auto want = reference(L);
   for (int64_t tile : {1, 16, 20, 64, 128}) {
     const auto got = flash(L, tile);
-    EXPECT_LT(max_diff(L, got, want), 1e-5f) << "tile=" << tile;
+    EXPECT_LT(max_diff(L, got, want, true), 1e-5f) << "tile=" << tile;
     for (int64_t i = 2 * L.seq * L.width(); i < 3 * L.seq * L.width(); ++i) ASSERT_EQ(got[i], 0.0f) << i;
   }
 }
@@ -153,14 +165,20 @@ TEST_P(ExactKernel, MaskWithHolesAndAllPaddingSequence) {
 TEST_P(ExactKernel, OneThreadAndMoreThreadsThanTasks) {
   const Layer L(1, 40, 1, 16, {}, 3);
   const auto want = reference(L);
-  EXPECT_LT(max_diff(L, flash(L, 64, 1), want), 1e-5f);
-  EXPECT_LT(max_diff(L, flash(L, 16, 8), want), 1e-5f);
+  EXPECT_LT(max_diff(L, flash(L, 64, 1), want, true), 1e-5f);
+  EXPECT_LT(max_diff(L, flash(L, 16, 8), want, true), 1e-5f);
+  // one sequence, one head, 16 threads: query tiles shrink so every thread gets work
+  const Layer one(1, 300, 1, 64, {290}, 8);
+  const auto want_one = reference(one);
+  for (int threads : {1, 3, 16}) EXPECT_LT(max_diff(one, flash(one, 256, threads), want_one, true), 1e-5f) << threads;
+  // each row's arithmetic does not depend on how rows are grouped: the same bits on any thread count
+  EXPECT_EQ(flash(one, 256, 1), flash(one, 256, 16));
 }
 
 TEST_P(ExactKernel, LongSequenceSlow) {
   static const Layer L(2, 4097, 1, 64, {4097, 3000}, 17);
   static const auto want = reference(L);   // shared by both kernel sets: the reference is the slow part
-  for (int64_t tile : {128, 500}) EXPECT_LT(max_diff(L, flash(L, tile), want), 1e-5f) << "tile=" << tile;
+  for (int64_t tile : {128, 500}) EXPECT_LT(max_diff(L, flash(L, tile), want, true), 1e-5f) << "tile=" << tile;
 }
 
 TEST(ExactKernelScratch, GrowsLinearlyWithLength) {

@@ -1,10 +1,11 @@
 // Tiled exact attention (see flash_attention.h): the driver and the portable tile steps.
 //
 // Per thread: k of the current (sequence, head) transposed and scaled once, kt (d, T), with an
-// additive key mask (T); per task (sequence, head, query tile of `tile` rows) a score tile
-// s (tile, tile), an output accumulator o (tile, d) and the running max m, sum l and rescale
-// factor alpha per row. Key tiles with no unpadded key are skipped, and so are the keys after a
-// sequence's last unpadded one. q and v are read in place.
+// additive key mask (T), and v copied to contiguous rows vp (T, pad16(d)) (the fused QKV rows
+// are thousands of floats apart, which thrashes L1 sets); per query tile of `tile` rows a score
+// tile s (tile, tile), an output accumulator o (tile, d) and the running max m, sum l and
+// rescale factor alpha per row. q is read in place. Key tiles with no unpadded key are skipped,
+// and so are the keys and query rows after a sequence's last unpadded token.
 #include "kernels/cpu/flash_attention.h"
 
 #include <omp.h>
@@ -26,7 +27,7 @@ constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 
 // Where each buffer of one thread's scratch starts (floats from the thread's base).
 struct Layout {
-  int64_t tile = 0;        // query and key tile edge, min(tile, seq)
+  int64_t tile = 0;        // key tile edge and largest query tile, min(tile, seq)
   int64_t kt_stride = 0;   // pad16(seq) + 16: every kt row readable pad16(cnt) past any key tile start
   int64_t o_stride = 0;    // pad16(d)
   int64_t s_stride = 0;    // pad16(tile)
@@ -171,51 +172,79 @@ int64_t flash_attention_thread_floats(int64_t seq, int64_t head_dim, int64_t til
   return Layout(std::max<int64_t>(seq, 1), std::max<int64_t>(head_dim, 1), tile).total;
 }
 
+// The work is split into groups: one (sequence, head) and a run of its query tiles. Enough groups
+// for every thread to take several (one per (sequence, head) when there are many, so each is
+// packed once), taken dynamically, so sequences of different lengths still spread evenly.
+struct Groups {
+  int64_t per_unit = 1, tiles_per_group = 1, count = 0;
+  Groups(int64_t units, int64_t q_tiles, int threads) {
+    per_unit = std::clamp<int64_t>((4 * int64_t{threads} + units - 1) / units, 1, q_tiles);
+    tiles_per_group = (q_tiles + per_unit - 1) / per_unit;
+    per_unit = (q_tiles + tiles_per_group - 1) / tiles_per_group;
+    count = units * per_unit;
+  }
+};
+
 void flash_attention(const StridedAttention& a, int64_t tile, float* scratch, int threads) {
   if (a.batch <= 0 || a.seq <= 0 || a.heads <= 0 || a.head_dim <= 0) return;
+  threads = std::max(1, threads);
   const int64_t T = a.seq, d = a.head_dim, heads = a.heads;
   const Layout lay(T, d, tile);
   const int64_t per_thread = lay.total;
-  const int64_t q_tiles = (T + lay.tile - 1) / lay.tile;
-  const int64_t tasks = a.batch * heads * q_tiles;
+  // Query tiles as large as key tiles, unless that leaves fewer than 4 tiles per thread (one long
+  // sequence on many threads): the rows of a query tile only share its key tile loads, and each
+  // row's result is the same whichever tile it is in.
+  const int64_t units = a.batch * heads;
+  int64_t q_tile = lay.tile;
+  while (q_tile > 32 && units * ((T + q_tile - 1) / q_tile) < 4 * int64_t{threads}) q_tile = (q_tile + 1) / 2;
+  const int64_t q_tiles = (T + q_tile - 1) / q_tile;
+  const Groups groups(units, q_tiles, threads);
   // Scores in base 2: e^(scale q.k) = 2^(scale log2(e) q.k), and 2^x costs less than e^x.
   const float scale = (a.scale != 0.0f ? a.scale : 1.0f / std::sqrt(static_cast<float>(d))) * 1.44269504088896341f;
   const flash::TileOps& ops = avx512::has_avx512() ? flash::avx512_ops() : flash::portable_ops();
 
-#pragma omp parallel num_threads(std::max(1, threads))
+#pragma omp parallel num_threads(threads)
   {
     float* base = scratch + static_cast<int64_t>(omp_get_thread_num()) * per_thread;
     float *kt = base + lay.kt, *mask_add = base + lay.mask_add, *vp = base + lay.vp, *s = base + lay.s;
     float* o = base + lay.o;
     float *m = base + lay.m, *l = base + lay.l, *alpha = base + lay.alpha;
-    int64_t packed = -1, n_eff = 0;   // which (sequence, head) kt holds; its keys in use
-    // Static schedule: each thread's tasks are consecutive, so it packs each (sequence, head) once.
-#pragma omp for schedule(static)
-    for (int64_t task = 0; task < tasks; ++task) {
-      const int64_t bh = task / q_tiles, b = bh / heads, h = bh % heads;
-      const int64_t q0 = (task % q_tiles) * lay.tile, rows = std::min(lay.tile, T - q0);
+    int64_t packed = -1;   // which (sequence, head) kt and vp hold
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t g = 0; g < groups.count; ++g) {
+      const int64_t bh = g / groups.per_unit, b = bh / heads, h = bh % heads;
       const int64_t* mask = a.mask ? a.mask + b * T : nullptr;
+      const int64_t n_eff = keys_in_use(mask, T);
       const int64_t head_off = h * d;
-      if (bh != packed) {
-        n_eff = keys_in_use(mask, T);
+      const int64_t qt0 = (g % groups.per_unit) * groups.tiles_per_group;
+      const int64_t qt1 = std::min(q_tiles, qt0 + groups.tiles_per_group);
+      if (bh != packed && qt0 * q_tile < n_eff) {
         const int64_t at = b * T * a.in_stride + head_off;
         pack_head(kt, mask_add, vp, lay, ops, a.k + at, a.v + at, a.in_stride, mask, n_eff, d, scale);
         packed = bh;
       }
-      for (int64_t r = 0; r < rows; ++r) {
-        std::fill_n(o + r * lay.o_stride, lay.o_stride, 0.0f);
-        m[r] = kNegInf;
-        l[r] = 0.0f;
+      for (int64_t qt = qt0; qt < qt1; ++qt) {
+        const int64_t q0 = qt * q_tile, rows_all = std::min(q_tile, T - q0);
+        // Rows after the last unpadded token are padding: zeros, not computed.
+        const int64_t rows = std::clamp<int64_t>(n_eff - q0, 0, rows_all);
+        float* out = a.out + (b * T + q0) * a.out_stride + head_off;
+        for (int64_t r = rows; r < rows_all; ++r) std::fill_n(out + r * a.out_stride, d, 0.0f);
+        if (rows == 0) continue;
+        for (int64_t r = 0; r < rows; ++r) {
+          std::fill_n(o + r * lay.o_stride, lay.o_stride, 0.0f);
+          m[r] = kNegInf;
+          l[r] = 0.0f;
+        }
+        const float* q = a.q + (b * T + q0) * a.in_stride + head_off;
+        for (int64_t j0 = 0; j0 < n_eff; j0 += lay.tile) {
+          const int64_t cnt = std::min(lay.tile, n_eff - j0);
+          if (!any_key(mask, j0, cnt)) continue;   // all -inf scores: nothing to add
+          ops.scores(s, lay.s_stride, q, a.in_stride, rows, kt + j0, lay.kt_stride, mask_add + j0, cnt, d);
+          ops.online_softmax(s, lay.s_stride, rows, cnt, m, l, alpha);
+          ops.accumulate(o, lay.o_stride, alpha, s, lay.s_stride, rows, vp + j0 * lay.o_stride, lay.o_stride, cnt, d);
+        }
+        write_out(out, a.out_stride, o, lay.o_stride, l, rows, d);
       }
-      const float* q = a.q + (b * T + q0) * a.in_stride + head_off;
-      for (int64_t j0 = 0; j0 < n_eff; j0 += lay.tile) {
-        const int64_t cnt = std::min(lay.tile, n_eff - j0);
-        if (!any_key(mask, j0, cnt)) continue;   // all -inf scores: nothing to add
-        ops.scores(s, lay.s_stride, q, a.in_stride, rows, kt + j0, lay.kt_stride, mask_add + j0, cnt, d);
-        ops.online_softmax(s, lay.s_stride, rows, cnt, m, l, alpha);
-        ops.accumulate(o, lay.o_stride, alpha, s, lay.s_stride, rows, vp + j0 * lay.o_stride, lay.o_stride, cnt, d);
-      }
-      write_out(a.out + (b * T + q0) * a.out_stride + head_off, a.out_stride, o, lay.o_stride, l, rows, d);
     }
   }
 }

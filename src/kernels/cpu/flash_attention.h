@@ -21,15 +21,17 @@ struct StridedAttention {
   float scale = 0.0f;              // 0 means 1/sqrt(head_dim)
 };
 
-// Query and key tile edge used when none is given (docs/attention/exact.md has the measurement).
-constexpr int64_t kFlashDefaultTile = 128;
+// Key tile edge (and largest query tile) used when none is given (docs/attention/exact.md has
+// the measurement).
+constexpr int64_t kFlashDefaultTile = 256;
 
 // Scratch floats one thread needs for seq and head_dim with this tile edge (linear in seq).
 int64_t flash_attention_thread_floats(int64_t seq, int64_t head_dim, int64_t tile);
 
-// out = softmax(scale q k^T + mask) v for every sequence, head and query row (rows at padding
-// included, as Hugging Face computes them). A sequence with no unpadded key gets zeros. Runs
-// `threads` OpenMP threads over (batch, head, query tile); scratch holds at least
+// out = softmax(scale q k^T + mask) v for every sequence, head and query row up to the
+// sequence's last unpadded token (padding inside a sequence is computed as Hugging Face does);
+// rows after it, and every row of a sequence with no unpadded token, get zeros. Runs `threads`
+// OpenMP threads over (sequence, head, query tiles); scratch holds at least
 // threads * flash_attention_thread_floats() floats. tile > 0 (any value; it need not divide seq).
 // AVX-512 kernels when the CPU has them (avx512::has_avx512()), portable loops otherwise.
 void flash_attention(const StridedAttention& a, int64_t tile, float* scratch, int threads);
