@@ -93,6 +93,27 @@ TEST(ModelLongformer, GlobalTokensMatter) {
             1e-3);
 }
 
+TEST(ModelLongformer, SpecGlobalTokensUseTheGlobalProjections) {
+  // global:first=1 without a global_attention_mask must run exactly as a mask marking the first
+  // token: both use query_global/key_global/value_global for that row.
+  const std::string dir = slimtest::fixtures_dir();
+  SafetensorsFile out(dir + "/outputs/" + kModel + ".safetensors");
+  auto ckpt = std::make_shared<Checkpoint>(dir + "/models/" + kModel);
+  Encoder by_spec(ckpt, AttentionSpec::parse("sliding:window=[8,16]+global:first=1"));
+  EXPECT_TRUE(by_spec.attention().adds_global_tokens());
+  Encoder by_mask(ckpt);
+  EXPECT_FALSE(by_mask.attention().adds_global_tokens());
+  Batch plain = fixture_batch(out);
+  plain.global_mask.clear();
+  Batch first_marked = fixture_batch(out);
+  for (int64_t b = 0; b < first_marked.batch; ++b) {
+    for (int64_t t = 0; t < first_marked.seq; ++t) first_marked.global_mask[b * first_marked.seq + t] = t == 0;
+  }
+  const Tensor a = by_spec.forward(plain).last_hidden_state;
+  const Tensor b = by_mask.forward(first_marked).last_hidden_state;
+  EXPECT_LT(masked_max_diff(a, b, plain.mask), 1e-6);
+}
+
 TEST(ModelLongformer, AttentionWindowConfig) {
   const std::string tmp = slimtest::make_temp_dir();
   std::ifstream in(slimtest::fixtures_dir() + "/models/" + kModel + "/config.json");

@@ -98,6 +98,9 @@ class Attention {
   virtual std::vector<uint8_t> pattern(int64_t n, int layer) const;
   // The canonical spec this mechanism was built from, with defaults filled in.
   virtual std::string describe() const = 0;
+  // True when the mechanism makes tokens global by itself (global:first=1, positions=[..]), so
+  // a model with separate global projections must compute them even without a global_mask.
+  virtual bool adds_global_tokens() const { return false; }
 };
 
 // What a mechanism may need to know about the model it serves.

@@ -17,6 +17,7 @@ class GlobalPart final : public PatternPart {
  public:
   GlobalPart(std::vector<int64_t> positions, int64_t first) : positions_(std::move(positions)), first_(first) {}
 
+  bool adds_global_tokens() const override { return first_ > 0 || !positions_.empty(); }
   std::string describe() const override {
     std::string out = "global:";
     if (!positions_.empty()) {

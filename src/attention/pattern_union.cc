@@ -30,6 +30,13 @@ void PatternUnion::forward(const AttentionIO& io, AttentionScratch& scratch) con
 
 std::vector<uint8_t> PatternUnion::pattern(int64_t n, int layer) const { return pattern_matrix(*this, n, layer); }
 
+bool PatternUnion::adds_global_tokens() const {
+  for (const auto& p : parts_) {
+    if (p->adds_global_tokens()) return true;
+  }
+  return false;
+}
+
 std::string PatternUnion::describe() const {
   std::string out;
   for (const auto& p : parts_) out += (out.empty() ? "" : "+") + p->describe();

@@ -19,6 +19,8 @@ class PatternPart {
   virtual std::string describe() const = 0;
   // Query rows that attend every key (see SparsePattern::global_queries). May throw InputError.
   virtual void global_queries(const SequenceInfo&, uint8_t* /*flags*/) const {}
+  // True when the part marks tokens global without the input's global_mask.
+  virtual bool adds_global_tokens() const { return false; }
   // Checks what depends on the forward (the layer, positions against the length): InputError.
   virtual void check(const SequenceInfo&) const {}
   // Tiling the part prefers: query rows whose positions differ by `stride` go together (a
@@ -42,6 +44,7 @@ class PatternUnion final : public Attention, public SparsePattern {
   void forward(const AttentionIO& io, AttentionScratch& scratch) const override;
   std::vector<uint8_t> pattern(int64_t n, int layer) const override;
   std::string describe() const override;
+  bool adds_global_tokens() const override;
 
   void global_queries(const SequenceInfo& s, uint8_t* flags) const override;
   int64_t tile_count(const SequenceInfo& s) const override;

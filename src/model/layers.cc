@@ -63,7 +63,7 @@ void attention_block(const float* x, const LayerWeights& w, const Dims& d, Works
   io.mask = a.mask;
   io.global_mask = a.global_mask;
   io.layer = a.layer;
-  if (!w.qkv_global_packed.empty() && any_set(a.global_mask, d.rows())) {
+  if (!w.qkv_global_packed.empty() && (any_set(a.global_mask, d.rows()) || a.mechanism->adds_global_tokens())) {
     if (ws.qkv_global.numel() != ws.qkv.numel()) ws.qkv_global = Tensor::empty(ws.qkv.shape());
     float* g = ws.qkv_global.data<float>();
     w.qkv_global_packed.forward(g, x, d.rows());
