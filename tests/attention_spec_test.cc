@@ -84,7 +84,7 @@ TEST(AttentionRegistry, UnknownNamesAndKeysAreRefused) {
 TEST(AttentionRegistry, ModelDefaults) {
   EncoderConfig bert;
   bert.model_type = "bert";
-  EXPECT_EQ(default_attention(bert).parts.size(), 1u);
+  EXPECT_EQ(default_attention(bert).str(), "exact");
   EncoderConfig lf;
   lf.model_type = "longformer";
   lf.attention_window = {8, 16};

@@ -53,14 +53,17 @@ nlohmann::json records(const std::string& path) { return nlohmann::json::parse(r
 
 // ---- embed and bench with --attention ----
 
-TEST(CliAttention, EmbedWithFullEqualsTheModelDefault) {
+TEST(CliAttention, EmbedWithExactEqualsTheModelDefault) {
   const std::string text = "A man is eating food.\nA man is riding a horse.\n\nshort\n";
   const CommandResult plain = run_cli("embed --model " + q(kSt) + " --threads 1", text);
+  const CommandResult exact = run_cli("embed --model " + q(kSt) + " --threads 1 --attention exact", text);
   const CommandResult full = run_cli("embed --model " + q(kSt) + " --threads 1 --attention full", text);
   ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  ASSERT_EQ(exact.exit_code, 0) << exact.err;
   ASSERT_EQ(full.exit_code, 0) << full.err;
-  EXPECT_EQ(std::count(full.out.begin(), full.out.end(), '\n'), 4);
-  EXPECT_EQ(full.out, plain.out);   // a dense BERT runs `full` by default: the same numbers
+  EXPECT_EQ(std::count(exact.out.begin(), exact.out.end(), '\n'), 4);
+  EXPECT_EQ(exact.out, plain.out);   // a dense BERT runs `exact` by default: the same numbers
+  EXPECT_NE(full.out, plain.out) << "full rounds differently, so the flag is really applied";
 }
 
 TEST(CliAttention, BenchRecordsTheMechanismRun) {

@@ -92,12 +92,12 @@ TEST(ModelBigBird, ConfigSelectsTheMechanism) {
   EXPECT_EQ(default_attention(sparse->config()).str(), "bigbird:block_size=8,num_random_blocks=2,random=first_block");
   const auto full = load("bigbird-tiny-original_full");
   EXPECT_EQ(full->config().attention_type, "original_full");
-  EXPECT_EQ(default_attention(full->config()).str(), "full");
+  EXPECT_EQ(default_attention(full->config()).str(), "exact");
 }
 
 TEST(ModelBigBird, OriginalFullMatchesHuggingFace) {
   Encoder enc(load("bigbird-tiny-original_full"));
-  EXPECT_EQ(enc.attention().describe(), "full");
+  EXPECT_EQ(enc.attention().describe(), "exact:tile=256");
   const double g = fixture_gap(enc, "bigbird-tiny-original_full");
   EXPECT_LE(g, 1e-4);
   std::cout << "bigbird-tiny-original_full: largest gap to Hugging Face " << g << "\n";

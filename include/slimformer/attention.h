@@ -117,7 +117,7 @@ std::unique_ptr<Attention> make_attention(const AttentionSpec& spec, const Atten
 
 // The mechanism a model's config.json asks for: Longformer -> sliding (its attention_window
 // list) + global; BigBird block_sparse -> bigbird (block_size, num_random_blocks); everything
-// else -> full (dense).
+// else -> exact (dense, tiled: docs/attention/exact.md measured it faster than full).
 AttentionSpec default_attention(const EncoderConfig& config);
 
 }  // namespace slimformer

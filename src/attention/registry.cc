@@ -120,7 +120,7 @@ AttentionSpec default_attention(const EncoderConfig& config) {
                                         {"random", "first_block"}}});
     return spec;
   }
-  spec.parts.push_back(AttentionPart{"full", {}});
+  spec.parts.push_back(AttentionPart{"exact", {}});
   return spec;
 }
 
