@@ -41,7 +41,7 @@ TEST(CliBench, BuiltinConfigWritesJsonSlow) {
   // MiniLM-L6's f32 weights: 22 713 216 parameters x 4 bytes.
   EXPECT_EQ(rec.at("weights_bytes").get<uint64_t>(), 22713216ull * 4);
   EXPECT_EQ(rec.size(), 14u);
-  EXPECT_EQ(rec.at("attention"), "full");   // the model's own mechanism
+  EXPECT_EQ(rec.at("attention"), "exact:tile=256");   // the model's own mechanism (dense models: exact)
   EXPECT_TRUE(rec.at("na_reason").is_null());
 }
 
