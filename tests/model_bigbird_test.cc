@@ -14,44 +14,17 @@
 #include "slimformer/encoder.h"
 #include "slimformer/error.h"
 #include "io_test_util.h"
+#include "fixture_util.h"
 #include "test_util.h"
 
 using namespace slimformer;
+using slimtest::fixture_batch;
+using slimtest::masked_max_diff;
 
 namespace {
 
 std::string model_dir(const std::string& name) { return slimtest::fixtures_dir() + "/models/" + name; }
 std::string output_file(const std::string& name) { return slimtest::fixtures_dir() + "/outputs/" + name + ".safetensors"; }
-
-std::vector<int64_t> ints(const SafetensorsFile& f, const std::string& name) {
-  const Tensor t = f.get(name);
-  const int64_t* p = t.data<int64_t>();
-  return {p, p + t.numel()};
-}
-
-Batch fixture_batch(const SafetensorsFile& f) {
-  Batch b;
-  b.batch = f.get("input_ids").dim(0);
-  b.seq = f.get("input_ids").dim(1);
-  b.ids = ints(f, "input_ids");
-  b.mask = ints(f, "attention_mask");
-  return b;
-}
-
-// Max |got - want| over the (rows, width) entries whose row mask is 1.
-double masked_max_diff(const float* got, const float* want, int64_t rows, int64_t width,
-                       const std::vector<int64_t>& mask) {
-  double m = 0.0;
-  for (int64_t r = 0; r < rows; ++r) {
-    if (!mask[static_cast<size_t>(r)]) continue;
-    for (int64_t j = 0; j < width; ++j) {
-      const double d = std::fabs(double(got[r * width + j]) - want[r * width + j]);
-      if (std::isnan(d)) return INFINITY;
-      m = std::max(m, d);
-    }
-  }
-  return m;
-}
 
 // Every hidden state, the last one and the pooler against the fixture; returns the largest gap.
 double fixture_gap(const Encoder& enc, const std::string& name) {
@@ -60,21 +33,17 @@ double fixture_gap(const Encoder& enc, const std::string& name) {
   ForwardOptions opt;
   opt.keep_all_hidden_states = true;
   const ForwardResult r = enc.forward(batch, opt);
-  const int64_t rows = batch.batch * batch.seq, H = enc.config().hidden_size;
   EXPECT_EQ(r.hidden_states.size(), static_cast<size_t>(enc.config().num_layers + 1));
   double gap = 0.0;
   for (size_t i = 0; i < r.hidden_states.size(); ++i) {
-    const double d = masked_max_diff(r.hidden_states[i].data<float>(),
-                                     out.get("hidden_states." + std::to_string(i)).data<float>(), rows, H, batch.mask);
+    const double d = masked_max_diff(r.hidden_states[i], out.get("hidden_states." + std::to_string(i)), batch.mask);
     EXPECT_LE(d, 1e-4) << name << " hidden_states." << i;
     gap = std::max(gap, d);
   }
-  gap = std::max(gap, masked_max_diff(r.last_hidden_state.data<float>(), out.get("last_hidden_state").data<float>(),
-                                      rows, H, batch.mask));
+  gap = std::max(gap, masked_max_diff(r.last_hidden_state, out.get("last_hidden_state"), batch.mask));
   const std::vector<int64_t> all(static_cast<size_t>(batch.batch), 1);
   EXPECT_TRUE(enc.has_pooler());
-  gap = std::max(gap, masked_max_diff(r.pooler_output.data<float>(), out.get("pooler_output").data<float>(),
-                                      batch.batch, H, all));
+  gap = std::max(gap, masked_max_diff(r.pooler_output, out.get("pooler_output"), all));
   return gap;
 }
 
@@ -123,8 +92,7 @@ TEST(ModelBigBird, BlockSparseFixtureTellsPatternsApart) {
     SafetensorsFile out(output_file("bigbird-tiny-block_sparse"));
     const Batch batch = fixture_batch(out);
     const ForwardResult r = enc.forward(batch);
-    const double g = masked_max_diff(r.last_hidden_state.data<float>(), out.get("last_hidden_state").data<float>(),
-                                     batch.batch * batch.seq, enc.config().hidden_size, batch.mask);
+    const double g = masked_max_diff(r.last_hidden_state, out.get("last_hidden_state"), batch.mask);
     EXPECT_GT(g, 1e-3) << spec;
     std::cout << spec << ": last_hidden_state " << g << " from Hugging Face's block_sparse\n";
   }
@@ -149,11 +117,8 @@ TEST(ModelBigBird, ShortSequencesFallBackToFullWithOneWarning) {
   const ForwardResult again = sparse.forward(b);
   const std::string err = testing::internal::GetCapturedStderr();
   const ForwardResult want = full.forward(b);
-  const int64_t rows = b.batch * b.seq, H = ckpt->config().hidden_size;
-  EXPECT_LE(masked_max_diff(got.last_hidden_state.data<float>(), want.last_hidden_state.data<float>(), rows, H, b.mask),
-            1e-6);
-  EXPECT_LE(masked_max_diff(again.last_hidden_state.data<float>(), want.last_hidden_state.data<float>(), rows, H, b.mask),
-            1e-6);
+  EXPECT_LE(masked_max_diff(got.last_hidden_state, want.last_hidden_state, b.mask), 1e-6);
+  EXPECT_LE(masked_max_diff(again.last_hidden_state, want.last_hidden_state, b.mask), 1e-6);
   const std::string line = "sequence length 72 <= (5 + 2 * num_random_blocks) * block_size = 72";
   ASSERT_NE(err.find(line), std::string::npos) << err;
   EXPECT_EQ(err.find(line, err.find(line) + 1), std::string::npos) << "warned more than once:\n" << err;
@@ -220,11 +185,6 @@ TEST(ModelBigBird, RescaledEmbeddingsScaleTheWordTable) {
   }
   const ForwardResult ra = a.forward(batch), rb = b.forward(batch);
   const ForwardResult unscaled = Encoder(fixture).forward(batch);
-  const int64_t H = fixture->config().hidden_size;
-  EXPECT_LE(masked_max_diff(ra.last_hidden_state.data<float>(), rb.last_hidden_state.data<float>(), batch.seq, H,
-                            batch.mask),
-            1e-6);
-  EXPECT_GT(masked_max_diff(ra.last_hidden_state.data<float>(), unscaled.last_hidden_state.data<float>(), batch.seq, H,
-                            batch.mask),
-            1e-3);
+  EXPECT_LE(masked_max_diff(ra.last_hidden_state, rb.last_hidden_state, batch.mask), 1e-6);
+  EXPECT_GT(masked_max_diff(ra.last_hidden_state, unscaled.last_hidden_state, batch.mask), 1e-3);
 }

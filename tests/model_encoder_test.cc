@@ -9,44 +9,14 @@
 #include "slimformer/checkpoint.h"
 #include "slimformer/encoder.h"
 #include "slimformer/memory.h"
+#include "fixture_util.h"
 #include "test_util.h"
 
 using namespace slimformer;
+using slimtest::fixture_batch;
+using slimtest::masked_max_diff;
 
 namespace {
-
-std::vector<int64_t> ints(const SafetensorsFile& f, const std::string& name) {
-  const Tensor t = f.get(name);
-  const int64_t* p = t.data<int64_t>();
-  return {p, p + t.numel()};
-}
-
-Batch fixture_batch(const SafetensorsFile& f) {
-  const Tensor ids = f.get("input_ids");
-  Batch b;
-  b.batch = ids.dim(0);
-  b.seq = ids.dim(1);
-  b.ids = ints(f, "input_ids");
-  b.mask = ints(f, "attention_mask");
-  if (f.contains("token_type_ids")) b.type_ids = ints(f, "token_type_ids");
-  return b;
-}
-
-// Max |got - want| over (B, T, H) rows whose mask is 1.
-double masked_max_diff(const Tensor& got, const Tensor& want, const std::vector<int64_t>& mask) {
-  EXPECT_EQ(got.shape(), want.shape());
-  const int64_t rows = want.dim(0) * want.dim(1), H = want.dim(2);
-  double m = 0.0;
-  for (int64_t r = 0; r < rows; ++r) {
-    if (!mask[r]) continue;
-    for (int64_t j = 0; j < H; ++j) {
-      const double d = std::fabs(double(got.data<float>()[r * H + j]) - want.data<float>()[r * H + j]);
-      if (std::isnan(d)) return INFINITY;
-      m = std::max(m, d);
-    }
-  }
-  return m;
-}
 
 void check_model(const std::string& name, bool expect_pooler) {
   const std::string dir = slimtest::fixtures_dir();

@@ -14,45 +14,16 @@
 #include "slimformer/checkpoint.h"
 #include "slimformer/encoder.h"
 #include "slimformer/error.h"
+#include "fixture_util.h"
 #include "test_util.h"
 
 using namespace slimformer;
+using slimtest::fixture_batch;
+using slimtest::masked_max_diff;
 
 namespace {
 
 const std::string kModel = "longformer-tiny";
-
-std::vector<int64_t> ints(const SafetensorsFile& f, const std::string& name) {
-  const Tensor t = f.get(name);
-  const int64_t* p = t.data<int64_t>();
-  return {p, p + t.numel()};
-}
-
-Batch fixture_batch(const SafetensorsFile& f) {
-  Batch b;
-  b.batch = f.get("input_ids").dim(0);
-  b.seq = f.get("input_ids").dim(1);
-  b.ids = ints(f, "input_ids");
-  b.mask = ints(f, "attention_mask");
-  b.global_mask = ints(f, "global_attention_mask");
-  return b;
-}
-
-// Max |got - want| over rows (B*T of width H) whose mask is 1.
-double masked_max_diff(const Tensor& got, const Tensor& want, const std::vector<int64_t>& mask) {
-  EXPECT_EQ(got.shape(), want.shape());
-  const int64_t H = want.dim(-1);
-  double m = 0.0;
-  for (int64_t r = 0; r < static_cast<int64_t>(mask.size()); ++r) {
-    if (!mask[r]) continue;
-    for (int64_t j = 0; j < H; ++j) {
-      const double d = std::fabs(double(got.data<float>()[r * H + j]) - want.data<float>()[r * H + j]);
-      if (std::isnan(d)) return INFINITY;
-      m = std::max(m, d);
-    }
-  }
-  return m;
-}
 
 }  // namespace
 
