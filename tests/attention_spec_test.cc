@@ -116,3 +116,14 @@ TEST(AttentionRegistry, EncoderRunsTheGivenMechanismOrRefusesABadOne) {
   const Encoder enc(ckpt, AttentionSpec::parse("full"));
   EXPECT_EQ(enc.attention().describe(), "full");
 }
+
+TEST(AttentionSpec, SeedDefaultsToZeroAndRefusesNegatives) {
+  EXPECT_EQ(AttentionSpec::parse("random").parts[0].seed(), 0u);
+  EXPECT_EQ(AttentionSpec::parse("random:seed=42").parts[0].seed(), 42u);
+  try {
+    AttentionSpec::parse("performer:seed=-2").parts[0].seed();
+    FAIL() << "negative seed accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("attention performer: seed=-2 is negative"), std::string::npos) << e.what();
+  }
+}

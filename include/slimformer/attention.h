@@ -26,6 +26,8 @@ struct AttentionPart {
   int64_t integer(std::string_view key, int64_t fallback) const;
   double real(std::string_view key, double fallback) const;
   std::string text(std::string_view key, const std::string& fallback) const;
+  // The `seed` key (default 0): InputError when negative, so every seeded mechanism refuses alike.
+  uint64_t seed() const;
   // "[8,16]" or "8" -> {8, 16} / {8}; `fallback` when absent.
   std::vector<int64_t> ints(std::string_view key, const std::vector<int64_t>& fallback) const;
   // InputError naming the first key not in `known` (the message lists the known ones).

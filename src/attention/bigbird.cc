@@ -94,7 +94,7 @@ std::unique_ptr<Attention> make_bigbird(const AttentionSpec&, const AttentionPar
   BigBirdParams p;
   p.block_size = part.integer("block_size", p.block_size);
   p.num_random_blocks = part.integer("num_random_blocks", p.num_random_blocks);
-  const int64_t seed = part.integer("seed", 0);
+  p.seed = part.seed();
   p.random = parse_random(part.text("random", "seeded"));
   if (p.block_size < 1 || p.block_size > (1 << 16)) {
     throw InputError("attention bigbird: block_size=" + std::to_string(p.block_size) +
@@ -104,8 +104,6 @@ std::unique_ptr<Attention> make_bigbird(const AttentionSpec&, const AttentionPar
     throw InputError("attention bigbird: num_random_blocks=" + std::to_string(p.num_random_blocks) +
                      " is out of range (expected 0 to 1024 random blocks per query block)");
   }
-  if (seed < 0) throw InputError("attention bigbird: seed=" + std::to_string(seed) + " is negative (expected >= 0)");
-  p.seed = static_cast<uint64_t>(seed);
   return std::make_unique<BigBirdAttention>(p, make_attention(AttentionSpec::parse("full"), ctx));
 }
 

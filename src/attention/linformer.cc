@@ -266,11 +266,7 @@ const bool registered = register_attention(
        } else {
          throw InputError("attention linformer: sharing=" + sharing + " is not one of layer, head, none");
        }
-       const int64_t seed = part.integer("seed", 0);
-       if (seed < 0) {
-         throw InputError("attention linformer: seed=" + std::to_string(seed) + " is out of range (expected an integer >= 0)");
-       }
-       o.seed = static_cast<uint64_t>(seed);
+       o.seed = part.seed();
        return make_linformer(o);
      }});
 

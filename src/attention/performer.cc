@@ -262,11 +262,7 @@ const bool registered = register_attention(
        PerformerOptions o;
        o.features = part.integer("features", o.features);
        o.redraw = parse_bool(part, "redraw", o.redraw);
-       const int64_t seed = part.integer("seed", 0);
-       if (seed < 0) {
-         throw InputError("attention performer: seed=" + std::to_string(seed) + " is out of range (expected an integer >= 0)");
-       }
-       o.seed = static_cast<uint64_t>(seed);
+       o.seed = part.seed();
        return make_performer(o);
      }});
 

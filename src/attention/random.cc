@@ -79,9 +79,7 @@ std::unique_ptr<Attention> make_random(const AttentionSpec&, const AttentionPart
   part.check_keys({"r", "seed"});
   const int64_t r = part.integer("r", kDefaultKeys);
   if (r < 0) throw InputError("attention random: r=" + std::to_string(r) + " is negative (expected 0 or more keys per query)");
-  const int64_t seed = part.integer("seed", 0);
-  if (seed < 0) throw InputError("attention random: seed=" + std::to_string(seed) + " is negative (expected 0 or more)");
-  return make_single_part(std::make_unique<RandomPart>(r, static_cast<uint64_t>(seed)));
+  return make_single_part(std::make_unique<RandomPart>(r, part.seed()));
 }
 
 const bool registered = register_attention(

@@ -114,6 +114,12 @@ double AttentionPart::real(std::string_view key, double fallback) const {
   bad_value(*this, key, *v, "a finite number");
 }
 
+uint64_t AttentionPart::seed() const {
+  const int64_t s = integer("seed", 0);
+  if (s < 0) throw InputError("attention " + name + ": seed=" + std::to_string(s) + " is negative (expected an integer >= 0)");
+  return static_cast<uint64_t>(s);
+}
+
 std::string AttentionPart::text(std::string_view key, const std::string& fallback) const {
   const std::string* v = value_of(*this, key);
   return v ? *v : fallback;
