@@ -132,7 +132,7 @@ TEST(CliAttention, AttentionOnlyWritesRecords) {
     const auto& rec = recs[i];
     SCOPED_TRACE(rec.dump());
     const auto [b, t] = cells[i];
-    EXPECT_EQ(rec.size(), 14u);
+    EXPECT_EQ(rec.size(), 15u);
     EXPECT_EQ(rec.at("model"), "attention-only 2x8");
     EXPECT_EQ(rec.at("attention"), "full");
     EXPECT_EQ(rec.at("batch"), b);
@@ -152,7 +152,7 @@ TEST(CliAttention, AttentionOnlyWritesRecords) {
     EXPECT_TRUE(rec.at("na_reason").is_null());
   }
   const std::string csv = read_file(dir + "/r.csv");
-  EXPECT_EQ(csv.rfind("model,attention,batch,seq,", 0), 0u);
+  EXPECT_EQ(csv.rfind("model,config,attention,batch,seq,", 0), 0u);
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 5);
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 5) << r.out;   // header + 4 rows
   EXPECT_EQ(r.out.find("N/A"), std::string::npos) << r.out;

@@ -40,7 +40,7 @@ TEST(CliBench, BuiltinConfigWritesJsonSlow) {
   expect_record(rec, "minilm-l6", 1, 8);
   // MiniLM-L6's f32 weights: 22 713 216 parameters x 4 bytes.
   EXPECT_EQ(rec.at("weights_bytes").get<uint64_t>(), 22713216ull * 4);
-  EXPECT_EQ(rec.size(), 14u);
+  EXPECT_EQ(rec.size(), 15u);
   EXPECT_EQ(rec.at("attention"), "exact:tile=256");   // the model's own mechanism (dense models: exact)
   EXPECT_TRUE(rec.at("na_reason").is_null());
 }
@@ -61,6 +61,6 @@ TEST(CliBench, FolderWithoutTokenizerGridAndCsv) {
   EXPECT_EQ(j["records"][0].at("weights_bytes").get<uint64_t>(), 176576u * 4);
   const std::string csv = read_file(dir + "/r.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 5);
-  EXPECT_EQ(csv.rfind("model,attention,batch,seq,", 0), 0u);
+  EXPECT_EQ(csv.rfind("model,config,attention,batch,seq,", 0), 0u);
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 5) << r.out;   // header + 4 rows
 }

@@ -14,7 +14,8 @@ namespace slimformer::bench {
 
 // One cell of a benchmark grid.
 struct BenchRecord {
-  std::string model;                 // folder path or built-in configuration name
+  std::string model;                 // the label lines and rows are named by (default: `config`)
+  std::string config;                // what was built: folder path or built-in name, with overrides
   std::string attention;             // the mechanism run, as Attention::describe() gives it
   int64_t batch = 0, seq = 0;
   int threads = 0, runs = 0, warmup = 0;
@@ -97,5 +98,23 @@ std::string format_json(const std::vector<BenchRecord>& records);
 // Atomic writes (temporary file + rename); IoError naming the path.
 void write_json(const std::string& path, const std::vector<BenchRecord>& records);
 void write_csv(const std::string& path, const std::vector<BenchRecord>& records);
+
+// The records of a JSON file format_json wrote (extra top-level keys such as "environment" are
+// ignored). FormatError naming the path, and the record index and field, for anything else.
+std::vector<BenchRecord> read_records_json(const std::string& path);
+
+// `bench compare`: one row per cell (model, attention, batch, seq) of `before` and/or `after`,
+// with both median times and peak activation memories and their ratios after/before; a cell
+// present on one side only, or N/A on either, says so instead of a ratio. A closing line gives the
+// geometric mean of the time and memory ratios over the cells measured on both sides.
+std::string format_comparison(const std::vector<BenchRecord>& before, const std::vector<BenchRecord>& after);
+
+// Plots drawn with gnuplot (SLIMFORMER_GNUPLOT or gnuplot on PATH): median time in seconds and
+// peak activation memory in MB (2^20 bytes) against sequence length, one line per model and batch
+// size (N/A cells left out), labelled axes, a legend and `title` on top. Writes speed.png,
+// speed.svg, memory.png and memory.svg into `dir` (an existing folder), each atomically, and
+// returns their paths. IoError when gnuplot is missing or fails, naming it.
+std::vector<std::string> write_plots(const std::vector<BenchRecord>& records, const std::string& dir,
+                                     const std::string& title);
 
 }  // namespace slimformer::bench

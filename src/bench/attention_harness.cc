@@ -55,6 +55,7 @@ struct AttentionBuffers {
 BenchRecord identity(const Attention& attention, const AttentionGrid& g, int64_t batch, int64_t seq) {
   BenchRecord r;
   r.model = attention_only_label(g);
+  r.config = r.model;
   r.attention = attention.describe();
   r.batch = batch;
   r.seq = seq;

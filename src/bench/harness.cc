@@ -101,6 +101,7 @@ BenchRecord run_cell(const Encoder& encoder, const std::string& model, int64_t b
 
   BenchRecord r;
   r.model = model;
+  r.config = model;
   r.attention = encoder.attention().describe();
   r.batch = batch;
   r.seq = seq;
@@ -129,6 +130,7 @@ std::vector<BenchRecord> run_grid(const Encoder& encoder, const std::string& mod
         encoder.release_workspace();   // what was allocated before the failure
         BenchRecord r;
         r.model = model;
+        r.config = model;
         r.attention = encoder.attention().describe();
         r.batch = b;
         r.seq = s;

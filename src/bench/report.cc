@@ -30,6 +30,7 @@ bool not_measured(const Column& c, const BenchRecord& r) { return c.use == Use::
 const std::vector<Column>& columns() {
   static const std::vector<Column> cols = {
       {"model", "model", Kind::Text, [](const BenchRecord& r) { return nlohmann::ordered_json(r.model); }},
+      {"config", "config", Kind::Text, [](const BenchRecord& r) { return nlohmann::ordered_json(r.config); }},
       {"attention", "attention", Kind::Text, [](const BenchRecord& r) { return nlohmann::ordered_json(r.attention); }},
       {"batch", "batch", Kind::Integer, [](const BenchRecord& r) { return nlohmann::ordered_json(r.batch); }},
       {"seq", "seq", Kind::Integer, [](const BenchRecord& r) { return nlohmann::ordered_json(r.seq); }},
@@ -104,6 +105,11 @@ std::string format_table(const std::vector<BenchRecord>& records) {
   for (const Column& c : columns()) {
     bool any = c.use != Use::TableWhenAny;
     for (const BenchRecord& r : records) any = any || !c.value(r).is_null();
+    // The config column only when it says more than the model column (labelled models).
+    if (std::string(c.key) == "config") {
+      any = false;
+      for (const BenchRecord& r : records) any = any || (!r.config.empty() && r.config != r.model);
+    }
     if (any) cols.push_back(c);
   }
   std::vector<std::vector<std::string>> rows(1);
