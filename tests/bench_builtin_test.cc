@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "slimformer/attention.h"
 #include "slimformer/builtin.h"
 #include "slimformer/encoder.h"
 #include "slimformer/error.h"
@@ -24,8 +25,9 @@ EncoderConfig tiny(const std::string& type) {
   c.intermediate_size = 64;
   c.max_position_embeddings = 40;
   c.type_vocab_size = type == "distilbert" ? 0 : 2;
-  c.pad_token_id = type == "roberta" ? 1 : 0;
-  c.position_offset = type == "roberta" ? 2 : 0;
+  const bool roberta_like = type == "roberta" || type == "longformer";
+  c.pad_token_id = roberta_like ? 1 : 0;
+  c.position_offset = roberta_like ? 2 : 0;
   return c;
 }
 
@@ -43,7 +45,14 @@ bool same_bytes(const Tensor& a, const Tensor& b) {
 
 TEST(BenchBuiltin, NamesAndUnknownName) {
   const auto& names = builtin_config_names();
-  EXPECT_EQ(names, (std::vector<std::string>{"bert-base", "distilbert-base", "minilm-l6", "roberta-base"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"bert-base", "distilbert-base", "minilm-l6", "roberta-base",
+                                             "longformer-base-4096", "bigbird-roberta-base", "reformer-shaped"}));
+  for (const auto& n : names) {
+    EXPECT_TRUE(is_builtin_config(n));
+    EXPECT_FALSE(builtin_config_about(n).empty());
+  }
+  EXPECT_FALSE(is_builtin_config("bert-huge"));
+  EXPECT_THROW(builtin_config_json("bert-huge"), InputError);
   try {
     builtin_config("bert-huge");
     FAIL() << "expected InputError";
@@ -72,12 +81,38 @@ TEST(BenchBuiltin, ConfigsAreTheDocumentedShapes) {
   EXPECT_EQ(d.model_type, "distilbert");
   EXPECT_EQ(d.type_vocab_size, 0);
   EXPECT_EQ(d.num_layers, 6);
+  const EncoderConfig l = builtin_config("longformer-base-4096");
+  EXPECT_EQ(l.model_type, "longformer");
+  EXPECT_EQ(l.max_position_embeddings, 4098);
+  EXPECT_EQ(l.position_offset, 2);
+  EXPECT_EQ(l.attention_window, std::vector<int64_t>(12, 512));
+  EXPECT_EQ(default_attention(l).str(), "sliding:window=[512,512,512,512,512,512,512,512,512,512,512,512]+global:first=0");
+  const EncoderConfig b = builtin_config("bigbird-roberta-base");
+  EXPECT_EQ(b.model_type, "big_bird");
+  EXPECT_EQ(b.vocab_size, 50358);
+  EXPECT_EQ(b.max_position_embeddings, 4096);
+  EXPECT_EQ(b.attention_type, "block_sparse");
+  EXPECT_EQ(b.block_size, 64);
+  EXPECT_EQ(b.num_random_blocks, 3);
+  EXPECT_EQ(b.activation, Activation::GeluTanh);
+  EXPECT_EQ(builtin_default_attention("bigbird-roberta-base"), "");   // its config's own: bigbird
+  const EncoderConfig f = builtin_config("reformer-shaped");
+  EXPECT_EQ(f.hidden_size, 256);
+  EXPECT_EQ(f.num_heads, 4);
+  EXPECT_EQ(f.num_layers, 6);
+  EXPECT_EQ(f.intermediate_size, 512);
+  EXPECT_EQ(f.max_position_embeddings, 4096);
+  EXPECT_EQ(f.activation, Activation::Relu);
+  EXPECT_EQ(builtin_default_attention("reformer-shaped").rfind("lsh:", 0), 0u);
 }
 
 TEST(BenchBuiltin, EncoderLoadsEveryArchitectureAndRuns) {
-  for (const std::string type : {"bert", "roberta", "distilbert"}) {
+  for (const std::string type : {"bert", "roberta", "distilbert", "longformer", "big_bird"}) {
     SCOPED_TRACE(type);
-    const auto ckpt = random_checkpoint(tiny(type), 7);
+    EncoderConfig c = tiny(type);
+    if (type == "longformer") c.attention_window.assign(2, 4);
+    if (type == "big_bird") c.attention_type = "original_full";
+    const auto ckpt = random_checkpoint(c, 7);
     const Encoder enc(ckpt);
     EXPECT_EQ(enc.parameter_count(), total_params(*ckpt));   // every tensor is used
     EXPECT_EQ(enc.has_pooler(), type != "distilbert");
@@ -181,4 +216,8 @@ TEST(BenchBuiltin, ParameterCountsMatchThePublishedModelsSlow) {
   EXPECT_EQ(total_params(*builtin_checkpoint("roberta-base")), 124645632);
   EXPECT_EQ(total_params(*builtin_checkpoint("distilbert-base")), 66362880);
   EXPECT_EQ(total_params(*builtin_checkpoint("minilm-l6")), 22713216);
+  // longformer-base-4096's published 148 659 456: roberta-base's 124 645 632, 3584 more positions
+  // (4098 - 514) x 768, and 12 layers x 3 global projections of 768 x 768 + 768.
+  EXPECT_EQ(total_params(*builtin_checkpoint("longformer-base-4096")), 148659456);
+  EXPECT_EQ(124645632 + 3584 * 768 + 12 * 3 * (768 * 768 + 768), 148659456);
 }

@@ -76,7 +76,14 @@ struct EncoderConfig {
 // config.json -> EncoderConfig; FormatError for bad JSON / missing keys, ModelError for an
 // unsupported model_type (the message lists the supported ones).
 EncoderConfig read_encoder_config(const std::string& config_json_path);
+// The same from config.json's text; `origin` names it in errors (a path, or what the text was
+// built from, such as a built-in configuration with overrides).
+EncoderConfig encoder_config_from_json_text(const std::string& text, const std::string& origin);
 const std::vector<std::string>& supported_model_types();
+// The config.json keys read for `model_type` (its own spelling: DistilBERT's "dim", "n_layers",
+// ...), so a caller that edits a config can refuse a key that would be ignored; empty for an
+// unsupported type.
+std::vector<std::string> encoder_config_keys(const std::string& model_type);
 
 // What a sentence-transformers folder says about turning token states into one vector.
 struct SentenceConfig {
@@ -93,6 +100,9 @@ class Checkpoint {
   explicit Checkpoint(const std::string& model_dir);
   // An in-memory checkpoint (built-in configurations with seeded random weights, tests).
   Checkpoint(EncoderConfig config, std::map<std::string, Tensor> tensors);
+  // The folder's weights under `config` instead of its config.json (a benchmark's overrides of
+  // attention settings); the Encoder still checks every tensor's shape against it.
+  Checkpoint(const std::string& model_dir, EncoderConfig config);
   const std::string& dir() const { return dir_; }
   const EncoderConfig& config() const { return config_; }
   bool contains(const std::string& name) const;

@@ -98,6 +98,10 @@ Checkpoint::Checkpoint(const std::string& model_dir) : dir_(model_dir) {
 Checkpoint::Checkpoint(EncoderConfig config, std::map<std::string, Tensor> tensors)
     : config_(std::move(config)), in_memory_(std::move(tensors)) {}
 
+Checkpoint::Checkpoint(const std::string& model_dir, EncoderConfig config) : Checkpoint(model_dir) {
+  config_ = std::move(config);
+}
+
 bool Checkpoint::contains(const std::string& name) const {
   if (in_memory_.count(name)) return true;
   for (const auto& f : files_) {

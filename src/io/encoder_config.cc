@@ -1,6 +1,7 @@
 // config.json -> EncoderConfig. Each architecture is one row of kArchitectures: which keys hold
 // the sizes, whether it has token types, and where positions start. Adding a model type that
 // fits the shared encoder is one more row.
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -29,6 +30,7 @@ struct Architecture {
   void (*check)(const Json& j, const std::string& path);  // architecture-specific refusals
   // Architecture-specific fields (how attention was trained); nullptr: none.
   void (*read_extra)(const Json& j, const std::string& path, EncoderConfig& c) = nullptr;
+  const char* extra_keys = "";     // the keys read_extra reads, comma-separated
 };
 
 void check_absolute_positions(const Json& j, const std::string& path) {
@@ -115,9 +117,11 @@ const Architecture kArchitectures[] = {
     {"distilbert", "vocab_size", "dim", "n_layers", "n_heads", "hidden_dim", "activation", nullptr, nullptr, 0,
      false, check_distilbert},
     {"big_bird", "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
-     "hidden_act", "type_vocab_size", "layer_norm_eps", 0, false, check_big_bird, read_big_bird},
+     "hidden_act", "type_vocab_size", "layer_norm_eps", 0, false, check_big_bird, read_big_bird,
+     "attention_type,block_size,num_random_blocks,rescale_embeddings"},
     {"longformer", "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
-     "hidden_act", "type_vocab_size", "layer_norm_eps", 1, true, check_absolute_positions, read_longformer},
+     "hidden_act", "type_vocab_size", "layer_norm_eps", 1, true, check_absolute_positions, read_longformer,
+     "attention_window"},
 };
 
 std::string supported_list() {
@@ -143,6 +147,13 @@ int64_t positive_int(const Json& j, const char* key, const std::string& path) {
   return v;
 }
 
+const Architecture* find_architecture(const std::string& type) {
+  for (const auto& a : kArchitectures) {
+    if (type == a.model_type) return &a;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 const std::vector<std::string>& supported_model_types() {
@@ -154,17 +165,37 @@ const std::vector<std::string>& supported_model_types() {
   return types;
 }
 
+std::vector<std::string> encoder_config_keys(const std::string& model_type) {
+  const Architecture* arch = find_architecture(model_type);
+  if (!arch) return {};
+  std::vector<std::string> keys;
+  for (const char* k : {arch->vocab_size, arch->hidden_size, arch->num_layers, arch->num_heads,
+                        arch->intermediate_size, arch->activation, arch->type_vocab_size, arch->layer_norm_eps}) {
+    if (k) keys.emplace_back(k);
+  }
+  keys.emplace_back("max_position_embeddings");
+  keys.emplace_back("pad_token_id");
+  const std::string extra = arch->extra_keys;
+  for (size_t start = 0; start < extra.size();) {
+    const size_t comma = std::min(extra.find(',', start), extra.size());
+    keys.push_back(extra.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return keys;
+}
+
 EncoderConfig read_encoder_config(const std::string& path) {
-  const Json j = io::read_json_file(path);
+  return encoder_config_from_json_text(read_text_file(path), path);
+}
+
+EncoderConfig encoder_config_from_json_text(const std::string& text, const std::string& path) {
+  const Json j = io::parse_json_text(text, path);
   if (!j.is_object()) throw FormatError("'" + path + "' must hold a JSON object, got " + io::json_type_name(j));
   if (!j.contains("model_type") || j["model_type"].is_null()) {
     throw ModelError("'" + path + "' has no model_type (supported: " + supported_list() + ")");
   }
   const std::string type = io::require_string(j, "model_type", path);
-  const Architecture* arch = nullptr;
-  for (const auto& a : kArchitectures) {
-    if (type == a.model_type) arch = &a;
-  }
+  const Architecture* arch = find_architecture(type);
   if (!arch) throw ModelError("'" + path + "': model_type '" + type + "' is not supported (supported: " + supported_list() + ")");
   if (arch->check) arch->check(j, path);
 

@@ -1,219 +1,125 @@
-// Built-in configurations and seeded random checkpoints. The tensor names come from the same
-// architecture mappings the Encoder loads with (model/weights.h), so they cannot drift apart.
+// Built-in configurations: the config.json of well-known checkpoints (sizes and attention settings
+// only), read by the same reader as a model folder's, so overrides of their keys are checked
+// exactly as a folder's config.json is. Weights come from random_checkpoint (random_checkpoint.cc).
+#include <nlohmann/json.hpp>
+
 #include "slimformer/builtin.h"
-
-#include <algorithm>
-#include <cmath>
-#include <cstring>
-#include <map>
-
-#include "model/weights.h"
 #include "slimformer/error.h"
 
 namespace slimformer {
 namespace {
 
-EncoderConfig bert_like(int64_t layers, int64_t hidden, int64_t heads, int64_t ffn) {
-  EncoderConfig c;
-  c.model_type = "bert";
-  c.vocab_size = 30522;
-  c.hidden_size = hidden;
-  c.num_layers = layers;
-  c.num_heads = heads;
-  c.intermediate_size = ffn;
-  c.max_position_embeddings = 512;
-  c.type_vocab_size = 2;
-  c.pad_token_id = 0;
-  c.layer_norm_eps = 1e-12f;
-  c.activation = Activation::Gelu;
+using Json = nlohmann::ordered_json;
+
+struct Builtin {
+  const char* name;
+  const char* about;
+  const char* attention;   // default mechanism when not the config's own ("" = default_attention)
+  Json config;
+};
+
+Json bert_like(int64_t layers, int64_t hidden, int64_t heads, int64_t ffn) {
+  return {{"model_type", "bert"},       {"vocab_size", 30522},        {"hidden_size", hidden},
+          {"num_hidden_layers", layers}, {"num_attention_heads", heads}, {"intermediate_size", ffn},
+          {"hidden_act", "gelu"},        {"max_position_embeddings", 512}, {"type_vocab_size", 2},
+          {"pad_token_id", 0},           {"layer_norm_eps", 1e-12}};
+}
+
+Json roberta_like(const char* model_type, int64_t vocab, int64_t positions) {
+  Json c = bert_like(12, 768, 12, 3072);
+  c["model_type"] = model_type;
+  c["vocab_size"] = vocab;
+  c["max_position_embeddings"] = positions;
+  c["type_vocab_size"] = 1;
+  c["pad_token_id"] = 1;
+  c["layer_norm_eps"] = 1e-5;
   return c;
 }
 
-EncoderConfig make_builtin(const std::string& name) {
-  if (name == "bert-base") return bert_like(12, 768, 12, 3072);
-  if (name == "minilm-l6") return bert_like(6, 384, 12, 1536);   // all-MiniLM-L6-v2
-  if (name == "distilbert-base") {
-    EncoderConfig c = bert_like(6, 768, 12, 3072);
-    c.model_type = "distilbert";
-    c.type_vocab_size = 0;   // DistilBERT has no token types
-    return c;
-  }
-  if (name == "roberta-base") {
-    EncoderConfig c = bert_like(12, 768, 12, 3072);
-    c.model_type = "roberta";
-    c.vocab_size = 50265;
-    c.max_position_embeddings = 514;
-    c.type_vocab_size = 1;
-    c.pad_token_id = 1;
-    c.position_offset = 2;   // positions start at pad_token_id + 1
-    c.layer_norm_eps = 1e-5f;
-    return c;
+std::vector<Builtin> make_builtins() {
+  std::vector<Builtin> v;
+  v.push_back({"bert-base", "bert-base-uncased: 12 layers, 768 wide, 12 heads, 512 positions", "",
+               bert_like(12, 768, 12, 3072)});
+  Json distil = {{"model_type", "distilbert"}, {"vocab_size", 30522}, {"dim", 768}, {"n_layers", 6},
+                 {"n_heads", 12}, {"hidden_dim", 3072}, {"activation", "gelu"},
+                 {"max_position_embeddings", 512}, {"pad_token_id", 0}};
+  v.push_back({"distilbert-base", "distilbert-base-uncased: 6 layers, 768 wide", "", distil});
+  v.push_back({"minilm-l6", "all-MiniLM-L6-v2: 6 layers, 384 wide, 12 heads", "", bert_like(6, 384, 12, 1536)});
+  v.push_back({"roberta-base", "roberta-base: 12 layers, 768 wide, 514 positions", "",
+               roberta_like("roberta", 50265, 514)});
+
+  Json longformer = roberta_like("longformer", 50265, 4098);
+  longformer["attention_window"] = Json::array();
+  for (int i = 0; i < 12; ++i) longformer["attention_window"].push_back(512);
+  v.push_back({"longformer-base-4096", "allenai/longformer-base-4096: roberta-base with 4096 positions, "
+               "sliding window 512 per layer", "", longformer});
+
+  Json bigbird = bert_like(12, 768, 12, 3072);
+  bigbird["model_type"] = "big_bird";
+  bigbird["vocab_size"] = 50358;
+  bigbird["hidden_act"] = "gelu_new";
+  bigbird["max_position_embeddings"] = 4096;
+  bigbird["attention_type"] = "block_sparse";
+  bigbird["block_size"] = 64;
+  bigbird["num_random_blocks"] = 3;
+  bigbird["rescale_embeddings"] = false;
+  v.push_back({"bigbird-roberta-base", "google/bigbird-roberta-base: 12 layers, 768 wide, 4096 positions, "
+               "block-sparse attention (blocks of 64, 3 random)", "", bigbird});
+
+  // ReformerConfig's default widths (hidden 256, feed-forward 512, 6 layers, vocab 320, 4096
+  // positions, relu) in the BERT layout: heads of 64 filling the width (4; ReformerConfig's
+  // 12 x 64 projections are wider than its hidden size, which this encoder does not model), and
+  // learned positions instead of axial ones. LSH attention with ReformerConfig's chunk of 64 and
+  // one hash round.
+  Json reformer = bert_like(6, 256, 4, 512);
+  reformer["vocab_size"] = 320;
+  reformer["hidden_act"] = "relu";
+  reformer["max_position_embeddings"] = 4096;
+  v.push_back({"reformer-shaped", "ReformerConfig's default widths (6 layers, 256 wide, 4 heads of 64, "
+               "4096 positions) in BERT's layout, LSH attention", "lsh:n_hashes=1,chunk_length=64", reformer});
+  return v;
+}
+
+const std::vector<Builtin>& builtins() {
+  static const std::vector<Builtin> v = make_builtins();
+  return v;
+}
+
+const Builtin& find_builtin(const std::string& name) {
+  for (const Builtin& b : builtins()) {
+    if (name == b.name) return b;
   }
   std::string known;
   for (const auto& n : builtin_config_names()) known += (known.empty() ? "" : ", ") + n;
   throw InputError("unknown built-in configuration '" + name + "' (known: " + known + ")");
 }
 
-// Marsaglia and Tsang's ziggurat (128 layers) for standard normals: one 64-bit draw, a table
-// look-up and a compare almost every time, so bert-base's 110M weights take well under a second.
-// The layer index comes from the low bits and the value from the high 32, so they are independent.
-struct Ziggurat {
-  static constexpr double kR = 3.442619855899;   // where the tail starts
-  static constexpr double kV = 9.91256303526217e-3;   // area of each layer
-  static constexpr double kM = 2147483648.0;     // 2^31
-  uint32_t k[128];
-  double w[128], f[128];
-
-  Ziggurat() {
-    double dn = kR, tn = kR;
-    const double q = kV / std::exp(-0.5 * dn * dn);
-    k[0] = static_cast<uint32_t>((dn / q) * kM);
-    k[1] = 0;
-    w[0] = q / kM;
-    w[127] = dn / kM;
-    f[0] = 1.0;
-    f[127] = std::exp(-0.5 * dn * dn);
-    for (int i = 126; i >= 1; --i) {
-      dn = std::sqrt(-2.0 * std::log(kV / dn + std::exp(-0.5 * dn * dn)));
-      k[i + 1] = static_cast<uint32_t>((dn / tn) * kM);
-      tn = dn;
-      f[i] = std::exp(-0.5 * dn * dn);
-      w[i] = dn / kM;
-    }
-  }
-};
-
-const Ziggurat& ziggurat() {
-  static const Ziggurat z;
-  return z;
-}
-
-uint64_t splitmix64(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-double uniform01(uint64_t& state) {   // in (0, 1]: log() stays finite
-  return (static_cast<double>(splitmix64(state) >> 11) + 1.0) * 0x1.0p-53;
-}
-
-double standard_normal(uint64_t& state) {
-  const Ziggurat& z = ziggurat();
-  while (true) {
-    const uint64_t bits = splitmix64(state);
-    const int32_t hz = static_cast<int32_t>(bits >> 32);
-    const int i = static_cast<int>(bits & 127);
-    const uint32_t mag = hz < 0 ? 0u - static_cast<uint32_t>(hz) : static_cast<uint32_t>(hz);
-    const double x = hz * z.w[i];
-    if (mag < z.k[i]) return x;                  // inside the layer's rectangle
-    if (i == 0) {                                // the tail beyond kR
-      double t, y;
-      do {
-        t = -std::log(uniform01(state)) / Ziggurat::kR;
-        y = -std::log(uniform01(state));
-      } while (y + y < t * t);
-      return hz > 0 ? Ziggurat::kR + t : -Ziggurat::kR - t;
-    }
-    if (z.f[i] + uniform01(state) * (z.f[i - 1] - z.f[i]) < std::exp(-0.5 * x * x)) return x;
-  }
-}
-
-uint64_t fnv1a(const std::string& s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char ch : s) h = (h ^ ch) * 1099511628211ull;
-  return h;
-}
-
-// Normal(0, stddev). Each 64 Ki-element chunk has its own stream keyed by the seed, the tensor
-// name and the chunk index, so chunks fill in parallel and the result never depends on the
-// thread count.
-void fill_normal(float* out, int64_t n, float stddev, uint64_t seed, const std::string& name) {
-  constexpr int64_t kChunk = 1 << 16;
-  const int64_t chunks = (n + kChunk - 1) / kChunk;
-  const uint64_t key = seed ^ fnv1a(name);
-  ziggurat();   // built once, before the threads start
-#pragma omp parallel for schedule(static)
-  for (int64_t c = 0; c < chunks; ++c) {
-    uint64_t state = key + static_cast<uint64_t>(c) * 0xD1B54A32D192ED03ull;
-    splitmix64(state);
-    const int64_t end = std::min(n, (c + 1) * kChunk);
-    for (int64_t i = c * kChunk; i < end; ++i) out[i] = static_cast<float>(standard_normal(state) * stddev);
-  }
-}
-
-Tensor constant(const Shape& shape, float value) {
-  Tensor t = Tensor::empty(shape);
-  float* p = t.data<float>();
-  for (int64_t i = 0; i < t.numel(); ++i) p[i] = value;
-  return t;
-}
-
-Tensor normal(const Shape& shape, uint64_t seed, const std::string& name) {
-  Tensor t = Tensor::empty(shape);
-  fill_normal(t.data<float>(), t.numel(), 0.02f, seed, name);
-  return t;
-}
-
-void zero_row(Tensor& t, int64_t row) {
-  if (row >= 0 && row < t.dim(0)) std::memset(t.data<float>() + row * t.dim(1), 0, t.dim(1) * sizeof(float));
-}
-
-// Hugging Face's init: Linear and Embedding weights normal(0, 0.02) (the padding row zero),
-// biases 0, LayerNorm weight 1 and bias 0.
-class Builder {
- public:
-  explicit Builder(uint64_t seed) : seed_(seed) {}
-  void linear(const std::string& w, const std::string& b, int64_t out, int64_t in) {
-    tensors[w] = normal({out, in}, seed_, w);
-    tensors[b] = constant({out}, 0.0f);
-  }
-  void norm(const std::string& g, const std::string& b, int64_t n) {
-    tensors[g] = constant({n}, 1.0f);
-    tensors[b] = constant({n}, 0.0f);
-  }
-  Tensor& embedding(const std::string& name, int64_t rows, int64_t dim) {
-    return tensors[name] = normal({rows, dim}, seed_, name);
-  }
-  std::map<std::string, Tensor> tensors;
-
- private:
-  uint64_t seed_;
-};
-
 }  // namespace
 
 const std::vector<std::string>& builtin_config_names() {
-  static const std::vector<std::string> names = {"bert-base", "distilbert-base", "minilm-l6", "roberta-base"};
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n;
+    for (const Builtin& b : builtins()) n.emplace_back(b.name);
+    return n;
+  }();
   return names;
 }
 
-EncoderConfig builtin_config(const std::string& name) { return make_builtin(name); }
-
-std::shared_ptr<const Checkpoint> random_checkpoint(const EncoderConfig& c, uint64_t seed) {
-  // The names an empty checkpoint maps to are the plain (prefix-free) architecture names.
-  const Checkpoint names_only(c, {});
-  const model::TensorNames n = model::tensor_names_for(names_only);
-  const int64_t H = c.hidden_size, I = c.intermediate_size;
-  Builder b(seed);
-  zero_row(b.embedding(n.word, c.vocab_size, H), c.pad_token_id);
-  Tensor& pos = b.embedding(n.position, c.max_position_embeddings, H);
-  if (c.position_offset > 0) zero_row(pos, c.pad_token_id);   // RoBERTa's position padding_idx
-  if (!n.token_type.empty()) b.embedding(n.token_type, c.type_vocab_size, H);
-  b.norm(n.emb_ln_g, n.emb_ln_b, H);
-  for (const model::LayerNames& l : n.layers) {
-    b.linear(l.q_w, l.q_b, H, H);
-    b.linear(l.k_w, l.k_b, H, H);
-    b.linear(l.v_w, l.v_b, H, H);
-    b.linear(l.attn_out_w, l.attn_out_b, H, H);
-    b.norm(l.attn_ln_g, l.attn_ln_b, H);
-    b.linear(l.ffn_in_w, l.ffn_in_b, I, H);
-    b.linear(l.ffn_out_w, l.ffn_out_b, H, I);
-    b.norm(l.ffn_ln_g, l.ffn_ln_b, H);
+bool is_builtin_config(const std::string& name) {
+  for (const Builtin& b : builtins()) {
+    if (name == b.name) return true;
   }
-  if (c.model_type != "distilbert") b.linear("pooler.dense.weight", "pooler.dense.bias", H, H);
-  return std::make_shared<const Checkpoint>(c, std::move(b.tensors));
+  return false;
+}
+
+std::string builtin_config_json(const std::string& name) { return find_builtin(name).config.dump(2) + "\n"; }
+
+std::string builtin_default_attention(const std::string& name) { return find_builtin(name).attention; }
+
+std::string builtin_config_about(const std::string& name) { return find_builtin(name).about; }
+
+EncoderConfig builtin_config(const std::string& name) {
+  return encoder_config_from_json_text(builtin_config_json(name), "built-in configuration '" + name + "'");
 }
 
 std::shared_ptr<const Checkpoint> builtin_checkpoint(const std::string& name, uint64_t seed) {

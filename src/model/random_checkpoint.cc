@@ -1,0 +1,182 @@
+// Seeded random checkpoints for built-in configurations: Hugging Face's init under the tensor
+// names the architecture's checkpoints use. The names come from the same mappings the Encoder
+// loads with (model/weights.h), so they cannot drift apart.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+
+#include "model/weights.h"
+#include "slimformer/builtin.h"
+#include "slimformer/error.h"
+
+namespace slimformer {
+namespace {
+
+// Marsaglia and Tsang's ziggurat (128 layers) for standard normals: one 64-bit draw, a table
+// look-up and a compare almost every time, so bert-base's 110M weights take well under a second.
+// The layer index comes from the low bits and the value from the high 32, so they are independent.
+struct Ziggurat {
+  static constexpr double kR = 3.442619855899;   // where the tail starts
+  static constexpr double kV = 9.91256303526217e-3;   // area of each layer
+  static constexpr double kM = 2147483648.0;     // 2^31
+  uint32_t k[128];
+  double w[128], f[128];
+
+  Ziggurat() {
+    double dn = kR, tn = kR;
+    const double q = kV / std::exp(-0.5 * dn * dn);
+    k[0] = static_cast<uint32_t>((dn / q) * kM);
+    k[1] = 0;
+    w[0] = q / kM;
+    w[127] = dn / kM;
+    f[0] = 1.0;
+    f[127] = std::exp(-0.5 * dn * dn);
+    for (int i = 126; i >= 1; --i) {
+      dn = std::sqrt(-2.0 * std::log(kV / dn + std::exp(-0.5 * dn * dn)));
+      k[i + 1] = static_cast<uint32_t>((dn / tn) * kM);
+      tn = dn;
+      f[i] = std::exp(-0.5 * dn * dn);
+      w[i] = dn / kM;
+    }
+  }
+};
+
+const Ziggurat& ziggurat() {
+  static const Ziggurat z;
+  return z;
+}
+
+uint64_t splitmix64(uint64_t& state) {
+  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+double uniform01(uint64_t& state) {   // in (0, 1]: log() stays finite
+  return (static_cast<double>(splitmix64(state) >> 11) + 1.0) * 0x1.0p-53;
+}
+
+double standard_normal(uint64_t& state) {
+  const Ziggurat& z = ziggurat();
+  while (true) {
+    const uint64_t bits = splitmix64(state);
+    const int32_t hz = static_cast<int32_t>(bits >> 32);
+    const int i = static_cast<int>(bits & 127);
+    const uint32_t mag = hz < 0 ? 0u - static_cast<uint32_t>(hz) : static_cast<uint32_t>(hz);
+    const double x = hz * z.w[i];
+    if (mag < z.k[i]) return x;                  // inside the layer's rectangle
+    if (i == 0) {                                // the tail beyond kR
+      double t, y;
+      do {
+        t = -std::log(uniform01(state)) / Ziggurat::kR;
+        y = -std::log(uniform01(state));
+      } while (y + y < t * t);
+      return hz > 0 ? Ziggurat::kR + t : -Ziggurat::kR - t;
+    }
+    if (z.f[i] + uniform01(state) * (z.f[i - 1] - z.f[i]) < std::exp(-0.5 * x * x)) return x;
+  }
+}
+
+uint64_t fnv1a(const std::string& s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char ch : s) h = (h ^ ch) * 1099511628211ull;
+  return h;
+}
+
+// Normal(0, stddev). Each 64 Ki-element chunk has its own stream keyed by the seed, the tensor
+// name and the chunk index, so chunks fill in parallel and the result never depends on the
+// thread count.
+void fill_normal(float* out, int64_t n, float stddev, uint64_t seed, const std::string& name) {
+  constexpr int64_t kChunk = 1 << 16;
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+  const uint64_t key = seed ^ fnv1a(name);
+  ziggurat();   // built once, before the threads start
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < chunks; ++c) {
+    uint64_t state = key + static_cast<uint64_t>(c) * 0xD1B54A32D192ED03ull;
+    splitmix64(state);
+    const int64_t end = std::min(n, (c + 1) * kChunk);
+    for (int64_t i = c * kChunk; i < end; ++i) out[i] = static_cast<float>(standard_normal(state) * stddev);
+  }
+}
+
+Tensor constant(const Shape& shape, float value) {
+  Tensor t = Tensor::empty(shape);
+  float* p = t.data<float>();
+  for (int64_t i = 0; i < t.numel(); ++i) p[i] = value;
+  return t;
+}
+
+Tensor normal(const Shape& shape, uint64_t seed, const std::string& name) {
+  Tensor t = Tensor::empty(shape);
+  fill_normal(t.data<float>(), t.numel(), 0.02f, seed, name);
+  return t;
+}
+
+void zero_row(Tensor& t, int64_t row) {
+  if (row >= 0 && row < t.dim(0)) std::memset(t.data<float>() + row * t.dim(1), 0, t.dim(1) * sizeof(float));
+}
+
+// Hugging Face's init: Linear and Embedding weights normal(0, 0.02) (the padding row zero),
+// biases 0, LayerNorm weight 1 and bias 0.
+class Builder {
+ public:
+  explicit Builder(uint64_t seed) : seed_(seed) {}
+  void linear(const std::string& w, const std::string& b, int64_t out, int64_t in) {
+    tensors[w] = normal({out, in}, seed_, w);
+    tensors[b] = constant({out}, 0.0f);
+  }
+  void norm(const std::string& g, const std::string& b, int64_t n) {
+    tensors[g] = constant({n}, 1.0f);
+    tensors[b] = constant({n}, 0.0f);
+  }
+  Tensor& embedding(const std::string& name, int64_t rows, int64_t dim) {
+    return tensors[name] = normal({rows, dim}, seed_, name);
+  }
+  std::map<std::string, Tensor> tensors;
+
+ private:
+  uint64_t seed_;
+};
+
+}  // namespace
+
+std::shared_ptr<const Checkpoint> random_checkpoint(const EncoderConfig& c, uint64_t seed) {
+  // The names an empty checkpoint maps to are the plain (prefix-free) architecture names.
+  const Checkpoint names_only(c, {});
+  const model::TensorNames n = model::tensor_names_for(names_only);
+  const int64_t H = c.hidden_size, I = c.intermediate_size;
+  Builder b(seed);
+  zero_row(b.embedding(n.word, c.vocab_size, H), c.pad_token_id);
+  Tensor& pos = b.embedding(n.position, c.max_position_embeddings, H);
+  if (c.position_offset > 0) zero_row(pos, c.pad_token_id);   // RoBERTa's position padding_idx
+  if (!n.token_type.empty()) b.embedding(n.token_type, c.type_vocab_size, H);
+  b.norm(n.emb_ln_g, n.emb_ln_b, H);
+  for (const model::LayerNames& l : n.layers) {
+    b.linear(l.q_w, l.q_b, H, H);
+    b.linear(l.k_w, l.k_b, H, H);
+    b.linear(l.v_w, l.v_b, H, H);
+    b.linear(l.attn_out_w, l.attn_out_b, H, H);
+    b.norm(l.attn_ln_g, l.attn_ln_b, H);
+    b.linear(l.ffn_in_w, l.ffn_in_b, I, H);
+    b.linear(l.ffn_out_w, l.ffn_out_b, H, I);
+    b.norm(l.ffn_ln_g, l.ffn_ln_b, H);
+    if (!l.q_global_w.empty()) {   // Longformer's projections for global tokens
+      b.linear(l.q_global_w, l.q_global_b, H, H);
+      b.linear(l.k_global_w, l.k_global_b, H, H);
+      b.linear(l.v_global_w, l.v_global_b, H, H);
+    }
+  }
+  // BertModel, RobertaModel and LongformerModel have a pooler (BigBird's is a bare Linear);
+  // DistilBERT has none.
+  if (c.model_type == "big_bird") {
+    b.linear("pooler.weight", "pooler.bias", H, H);
+  } else if (c.model_type != "distilbert") {
+    b.linear("pooler.dense.weight", "pooler.dense.bias", H, H);
+  }
+  return std::make_shared<const Checkpoint>(c, std::move(b.tensors));
+}
+
+}  // namespace slimformer
