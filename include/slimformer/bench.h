@@ -99,8 +99,12 @@ std::string format_json(const std::vector<BenchRecord>& records);
 void write_json(const std::string& path, const std::vector<BenchRecord>& records);
 void write_csv(const std::string& path, const std::vector<BenchRecord>& records);
 
-// The records of a JSON file format_json wrote (extra top-level keys such as "environment" are
-// ignored). FormatError naming the path, and the record index and field, for anything else.
+// The records of a JSON file format_json wrote, exactly: format_json(read_records_json(p)) is the
+// text that was written. Top-level keys other than "records" (such as "environment") and fields a
+// record has beyond BenchRecord's are ignored. Every field of BenchRecord is required; the
+// measurements may be null only in a record with an na_reason; counts and sizes must be
+// non-negative integers and times non-negative numbers. IoError when the file cannot be read;
+// FormatError naming the path and, for a bad record, its index and field ("records[3].batch").
 std::vector<BenchRecord> read_records_json(const std::string& path);
 
 // `bench compare`: one row per cell (model, attention, batch, seq) of `before` and/or `after`,

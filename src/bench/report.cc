@@ -1,58 +1,60 @@
-// Writers for benchmark records. One column list drives the table, CSV and JSON, so a field
-// added to BenchRecord is added in one place.
+// Writers for benchmark records. One column list (record_columns) drives the table, CSV and JSON
+// and the JSON reader, so a field added to BenchRecord is added in one place.
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "bench/record_columns.h"
 #include "slimformer/bench.h"
 #include "slimformer/checkpoint.h"
 
 namespace slimformer::bench {
-namespace {
 
-enum class Kind { Text, Integer, Millis, Bytes };
-
-// Whether a column is a measurement (N/A in a cell that was not measured) and whether the table
-// shows it always or only when some record has a value.
-enum class Use { Always, Measured, TableWhenAny };
-
-struct Column {
-  const char* key;      // JSON field and CSV header
-  const char* header;   // table header
-  Kind kind;
-  std::function<nlohmann::ordered_json(const BenchRecord&)> value;
-  Use use = Use::Always;
-};
-
-bool not_measured(const Column& c, const BenchRecord& r) { return c.use == Use::Measured && !r.na_reason.empty(); }
-
-const std::vector<Column>& columns() {
+const std::vector<Column>& record_columns() {
   static const std::vector<Column> cols = {
-      {"model", "model", Kind::Text, [](const BenchRecord& r) { return nlohmann::ordered_json(r.model); }},
-      {"config", "config", Kind::Text, [](const BenchRecord& r) { return nlohmann::ordered_json(r.config); }},
-      {"attention", "attention", Kind::Text, [](const BenchRecord& r) { return nlohmann::ordered_json(r.attention); }},
-      {"batch", "batch", Kind::Integer, [](const BenchRecord& r) { return nlohmann::ordered_json(r.batch); }},
-      {"seq", "seq", Kind::Integer, [](const BenchRecord& r) { return nlohmann::ordered_json(r.seq); }},
-      {"threads", "threads", Kind::Integer, [](const BenchRecord& r) { return nlohmann::ordered_json(r.threads); }},
-      {"runs", "runs", Kind::Integer, [](const BenchRecord& r) { return nlohmann::ordered_json(r.runs); }},
-      {"warmup", "warmup", Kind::Integer, [](const BenchRecord& r) { return nlohmann::ordered_json(r.warmup); }},
-      {"median_ms", "median ms", Kind::Millis, [](const BenchRecord& r) { return nlohmann::ordered_json(r.median_ms); },
-       Use::Measured},
-      {"min_ms", "min ms", Kind::Millis, [](const BenchRecord& r) { return nlohmann::ordered_json(r.min_ms); },
-       Use::Measured},
-      {"max_ms", "max ms", Kind::Millis, [](const BenchRecord& r) { return nlohmann::ordered_json(r.max_ms); },
-       Use::Measured},
-      {"peak_activation_bytes", "peak act MiB", Kind::Bytes,
-       [](const BenchRecord& r) { return nlohmann::ordered_json(r.peak_activation_bytes); }, Use::Measured},
-      {"weights_bytes", "weights MiB", Kind::Bytes, [](const BenchRecord& r) { return nlohmann::ordered_json(r.weights_bytes); }},
-      {"peak_rss_bytes", "peak RSS MiB", Kind::Bytes, [](const BenchRecord& r) { return nlohmann::ordered_json(r.peak_rss_bytes); }},
-      {"na_reason", "N/A reason", Kind::Text,
-       [](const BenchRecord& r) { return r.na_reason.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(r.na_reason); },
-       Use::TableWhenAny},
+      {"model", "model", &BenchRecord::model},
+      {"config", "config", &BenchRecord::config},
+      {"attention", "attention", &BenchRecord::attention},
+      {"batch", "batch", &BenchRecord::batch},
+      {"seq", "seq", &BenchRecord::seq},
+      {"threads", "threads", &BenchRecord::threads},
+      {"runs", "runs", &BenchRecord::runs},
+      {"warmup", "warmup", &BenchRecord::warmup},
+      {"median_ms", "median ms", &BenchRecord::median_ms, ColumnUse::Measured},
+      {"min_ms", "min ms", &BenchRecord::min_ms, ColumnUse::Measured},
+      {"max_ms", "max ms", &BenchRecord::max_ms, ColumnUse::Measured},
+      {"peak_activation_bytes", "peak act MiB", &BenchRecord::peak_activation_bytes, ColumnUse::Measured},
+      {"weights_bytes", "weights MiB", &BenchRecord::weights_bytes},
+      {"peak_rss_bytes", "peak RSS MiB", &BenchRecord::peak_rss_bytes},
+      {"na_reason", "N/A reason", &BenchRecord::na_reason, ColumnUse::Optional},
   };
   return cols;
 }
+
+ColumnKind Column::kind() const {
+  struct Visitor {
+    ColumnKind operator()(std::string BenchRecord::*) const { return ColumnKind::Text; }
+    ColumnKind operator()(int64_t BenchRecord::*) const { return ColumnKind::Integer; }
+    ColumnKind operator()(int BenchRecord::*) const { return ColumnKind::Integer; }
+    ColumnKind operator()(double BenchRecord::*) const { return ColumnKind::Millis; }
+    ColumnKind operator()(size_t BenchRecord::*) const { return ColumnKind::Bytes; }
+  };
+  return std::visit(Visitor{}, member);
+}
+
+nlohmann::ordered_json Column::value(const BenchRecord& r) const {
+  return std::visit(
+      [&](auto m) {
+        if constexpr (std::is_same_v<decltype(m), std::string BenchRecord::*>) {
+          if (use == ColumnUse::Optional && (r.*m).empty()) return nlohmann::ordered_json();
+        }
+        return nlohmann::ordered_json(r.*m);
+      },
+      member);
+}
+
+namespace {
 
 std::string printf_str(const char* fmt, double v) {
   char buf[64];
@@ -62,13 +64,13 @@ std::string printf_str(const char* fmt, double v) {
 
 // Terminal text: times to 0.01 ms, bytes in MiB to 0.1.
 std::string table_cell(const Column& c, const BenchRecord& r) {
-  if (not_measured(c, r)) return "N/A";
+  if (c.not_measured(r)) return "N/A";
   const nlohmann::ordered_json v = c.value(r);
-  switch (c.kind) {
-    case Kind::Text: return v.is_null() ? "" : v.get<std::string>();
-    case Kind::Integer: return std::to_string(v.get<int64_t>());
-    case Kind::Millis: return printf_str("%.2f", v.get<double>());
-    case Kind::Bytes: return printf_str("%.1f", static_cast<double>(v.get<uint64_t>()) / (1024.0 * 1024.0));
+  switch (c.kind()) {
+    case ColumnKind::Text: return v.is_null() ? "" : v.get<std::string>();
+    case ColumnKind::Integer: return std::to_string(v.get<int64_t>());
+    case ColumnKind::Millis: return printf_str("%.2f", v.get<double>());
+    case ColumnKind::Bytes: return printf_str("%.1f", static_cast<double>(v.get<uint64_t>()) / (1024.0 * 1024.0));
   }
   return "";
 }
@@ -87,13 +89,13 @@ std::string csv_quote(const std::string& s) {
 }
 
 std::string csv_cell(const Column& c, const BenchRecord& r) {
-  if (not_measured(c, r)) return "";
+  if (c.not_measured(r)) return "";
   const nlohmann::ordered_json v = c.value(r);
-  switch (c.kind) {
-    case Kind::Text: return v.is_null() ? "" : csv_quote(v.get<std::string>());
-    case Kind::Integer: return std::to_string(v.get<int64_t>());
-    case Kind::Millis: return shortest(v.get<double>());
-    case Kind::Bytes: return std::to_string(v.get<uint64_t>());
+  switch (c.kind()) {
+    case ColumnKind::Text: return v.is_null() ? "" : csv_quote(v.get<std::string>());
+    case ColumnKind::Integer: return std::to_string(v.get<int64_t>());
+    case ColumnKind::Millis: return shortest(v.get<double>());
+    case ColumnKind::Bytes: return std::to_string(v.get<uint64_t>());
   }
   return "";
 }
@@ -102,8 +104,8 @@ std::string csv_cell(const Column& c, const BenchRecord& r) {
 
 std::string format_table(const std::vector<BenchRecord>& records) {
   std::vector<Column> cols;
-  for (const Column& c : columns()) {
-    bool any = c.use != Use::TableWhenAny;
+  for (const Column& c : record_columns()) {
+    bool any = c.use != ColumnUse::Optional;
     for (const BenchRecord& r : records) any = any || !c.value(r).is_null();
     // The config column only when it says more than the model column (labelled models).
     if (std::string(c.key) == "config") {
@@ -129,7 +131,7 @@ std::string format_table(const std::vector<BenchRecord>& records) {
       const std::string pad(width[i] - row[i].size(), ' ');
       if (i > 0) line += "  ";
       // Text left-aligned, numbers right-aligned so their digits line up.
-      line += cols[i].kind == Kind::Text ? row[i] + pad : pad + row[i];
+      line += cols[i].kind() == ColumnKind::Text ? row[i] + pad : pad + row[i];
     }
     while (!line.empty() && line.back() == ' ') line.pop_back();
     out += line + "\n";
@@ -139,11 +141,11 @@ std::string format_table(const std::vector<BenchRecord>& records) {
 
 std::string format_csv(const std::vector<BenchRecord>& records) {
   std::string out;
-  for (const Column& c : columns()) out += std::string(out.empty() ? "" : ",") + c.key;
+  for (const Column& c : record_columns()) out += std::string(out.empty() ? "" : ",") + c.key;
   out += "\n";
   for (const BenchRecord& r : records) {
     std::string line;
-    for (const Column& c : columns()) line += (line.empty() ? "" : ",") + csv_cell(c, r);
+    for (const Column& c : record_columns()) line += (line.empty() ? "" : ",") + csv_cell(c, r);
     out += line + "\n";
   }
   return out;
@@ -153,7 +155,7 @@ std::string format_json(const std::vector<BenchRecord>& records) {
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
   for (const BenchRecord& r : records) {
     nlohmann::ordered_json o = nlohmann::ordered_json::object();
-    for (const Column& c : columns()) o[c.key] = not_measured(c, r) ? nlohmann::ordered_json() : c.value(r);
+    for (const Column& c : record_columns()) o[c.key] = c.not_measured(r) ? nlohmann::ordered_json() : c.value(r);
     list.push_back(std::move(o));
   }
   nlohmann::ordered_json doc = {{"records", std::move(list)}};
