@@ -107,10 +107,15 @@ void write_csv(const std::string& path, const std::vector<BenchRecord>& records)
 // FormatError naming the path and, for a bad record, its index and field ("records[3].batch").
 std::vector<BenchRecord> read_records_json(const std::string& path);
 
-// `bench compare`: one row per cell (model, attention, batch, seq) of `before` and/or `after`,
-// with both median times and peak activation memories and their ratios after/before; a cell
-// present on one side only, or N/A on either, says so instead of a ratio. A closing line gives the
-// geometric mean of the time and memory ratios over the cells measured on both sides.
+// `bench compare`: an aligned table with one row per cell (model, attention, batch, seq), the
+// cells of `before` in order, then those only `after` has. Columns: model, attention, batch, seq,
+// before ms, after ms, time (after/before median, "0.52x"), before MiB, after MiB, memory
+// (after/before peak activation bytes), and a note column when any row has one. A cell on one
+// side only shows "-" for the other side and the note "only before" / "only after"; a cell N/A on
+// either side shows "N/A" there, "-" for its ratios and the N/A reason as a note. A ratio needs
+// both values positive ("-" otherwise). A cell listed twice in one input counts by its first
+// record. The closing line gives the geometric means of the time and memory ratios and over how
+// many cells measured on both sides, or says that no cell was.
 std::string format_comparison(const std::vector<BenchRecord>& before, const std::vector<BenchRecord>& after);
 
 // Plots drawn with gnuplot (SLIMFORMER_GNUPLOT or gnuplot on PATH): median time in seconds and
