@@ -120,9 +120,13 @@ std::string format_comparison(const std::vector<BenchRecord>& before, const std:
 
 // Plots drawn with gnuplot (SLIMFORMER_GNUPLOT or gnuplot on PATH): median time in seconds and
 // peak activation memory in MB (2^20 bytes) against sequence length, one line per model and batch
-// size (N/A cells left out), labelled axes, a legend and `title` on top. Writes speed.png,
-// speed.svg, memory.png and memory.svg into `dir` (an existing folder), each atomically, and
-// returns their paths. IoError when gnuplot is missing or fails, naming it.
+// size in the order they first appear (N/A cells left out, a line with none not drawn), linear
+// axes from 0, labelled axes, a legend ("<model>, batch <b>") and `title` on top; 900 x 600. With
+// no measured cell at all the figures are still written, empty, with "(no cell was measured)"
+// under the title. Writes speed.png, speed.svg, memory.png and memory.svg into `dir` (an existing
+// folder, IoError otherwise), each drawn in a temporary folder there and renamed into place, and
+// returns their paths in that order. IoError when gnuplot is missing or fails, naming it; no
+// figure is written then.
 std::vector<std::string> write_plots(const std::vector<BenchRecord>& records, const std::string& dir,
                                      const std::string& title);
 

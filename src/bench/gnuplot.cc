@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -84,6 +85,41 @@ void run_gnuplot(const std::string& gnuplot, const std::string& dir, const std::
                 (WIFEXITED(status) ? "exit code " + std::to_string(WEXITSTATUS(status))
                                    : "signal " + std::to_string(WTERMSIG(status))) +
                 ")" + (why.empty() ? "" : ": " + why));
+}
+
+DrawingFolder::DrawingFolder(const std::string& parent, const std::string& target) {
+  const std::string dir = parent.empty() ? "." : parent;
+  std::string tmpl = (std::filesystem::path(dir) / ".slimformer-plot-XXXXXX").string();
+  if (!mkdtemp(tmpl.data())) {
+    throw IoError("cannot write '" + target + "': cannot create a temporary folder in '" + dir + "': " +
+                  std::strerror(errno));
+  }
+  path_ = tmpl;
+}
+
+DrawingFolder::~DrawingFolder() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+void DrawingFolder::write(const std::string& name, const std::string& bytes) const {
+  const std::string file = path_ + "/" + name;
+  std::ofstream out(file, std::ios::binary);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out.flush()) throw IoError("cannot write '" + file + "'");
+}
+
+void DrawingFolder::publish(const std::string& name, const std::string& target) const {
+  const std::string produced = path_ + "/" + name;
+  std::error_code ec;
+  if (std::filesystem::file_size(produced, ec) == 0 || ec) throw IoError("gnuplot wrote no figure for '" + target + "'");
+  const int fd = open(produced.c_str(), O_RDONLY);   // on disk before it takes the target's name
+  if (fd >= 0) {
+    fsync(fd);
+    close(fd);
+  }
+  std::filesystem::rename(produced, target, ec);
+  if (ec) throw IoError("cannot write '" + target + "': " + ec.message());
 }
 
 std::string gnuplot_string(const std::string& text) {

@@ -1,17 +1,10 @@
 // Attention pattern figures: the pattern reduced to at most ~1024 cells a side, written as bytes
 // beside a gnuplot script that draws them as an image (one rectangle per cell would make a
-// 4096-token SVG of millions of elements), in a temporary folder next to the target.
-#include <fcntl.h>
-#include <stdlib.h>
-#include <unistd.h>
-
+// 4096-token SVG of millions of elements), in a temporary folder next to the target (DrawingFolder).
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
+#include <memory>
 
 #include "bench/gnuplot.h"
 #include "slimformer/error.h"
@@ -110,22 +103,12 @@ std::string pattern_script(const PatternImage& img, const std::string& title, bo
   return s;
 }
 
-void write_bytes(const std::string& path, const void* data, size_t n) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(static_cast<const char*>(data), static_cast<std::streamsize>(n));
-  if (!out.flush()) throw IoError("cannot write '" + path + "'");
-}
-
 }  // namespace
 
 struct PatternPlot::Impl {
-  std::string target, temp_dir, gnuplot;
+  std::string target, gnuplot;
   bool svg = false;
-
-  ~Impl() {
-    std::error_code ec;
-    if (!temp_dir.empty()) fs::remove_all(temp_dir, ec);
-  }
+  std::unique_ptr<DrawingFolder> folder;
 };
 
 PatternPlot::PatternPlot(const std::string& path) : impl_(std::make_unique<Impl>()) {
@@ -141,34 +124,18 @@ PatternPlot::PatternPlot(const std::string& path) : impl_(std::make_unique<Impl>
   if (impl_->gnuplot.empty()) {
     throw IoError("gnuplot not found (install gnuplot-nox, e.g. scripts/install-deps.sh, or set SLIMFORMER_GNUPLOT)");
   }
-  // Beside the target, so that the rename into place stays on one file system.
-  const fs::path parent = fs::path(path).parent_path().empty() ? fs::path(".") : fs::path(path).parent_path();
-  std::string tmpl = (parent / ".slimformer-plot-XXXXXX").string();
-  if (!mkdtemp(tmpl.data())) {
-    throw IoError("cannot write '" + path + "': cannot create a temporary folder in '" + parent.string() +
-                  "': " + std::strerror(errno));
-  }
-  impl_->temp_dir = tmpl;
+  impl_->folder = std::make_unique<DrawingFolder>(fs::path(path).parent_path().string(), path);
 }
 
 PatternPlot::~PatternPlot() = default;
 
 void PatternPlot::write(const PatternImage& image, const std::string& title) {
   const std::string out_name = impl_->svg ? "plot.svg" : "plot.png";
-  write_bytes(impl_->temp_dir + "/pattern.u8", image.data.data(), image.data.size());
-  const std::string script = pattern_script(image, title, impl_->svg, out_name);
-  write_bytes(impl_->temp_dir + "/plot.gp", script.data(), script.size());
-  run_gnuplot(impl_->gnuplot, impl_->temp_dir, "plot.gp");
-  const std::string produced = impl_->temp_dir + "/" + out_name;
-  std::error_code ec;
-  if (fs::file_size(produced, ec) == 0 || ec) throw IoError("gnuplot wrote no figure for '" + impl_->target + "'");
-  const int fd = open(produced.c_str(), O_RDONLY);   // on disk before it takes the target's name
-  if (fd >= 0) {
-    fsync(fd);
-    close(fd);
-  }
-  fs::rename(produced, impl_->target, ec);
-  if (ec) throw IoError("cannot write '" + impl_->target + "': " + ec.message());
+  const DrawingFolder& folder = *impl_->folder;
+  folder.write("pattern.u8", std::string(image.data.begin(), image.data.end()));
+  folder.write("plot.gp", pattern_script(image, title, impl_->svg, out_name));
+  run_gnuplot(impl_->gnuplot, folder.path(), "plot.gp");
+  folder.publish(out_name, impl_->target);
 }
 
 }  // namespace slimformer::plot
