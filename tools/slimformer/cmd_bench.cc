@@ -168,7 +168,11 @@ Runner add_bench(CLI::App& root) {
   cmd->add_option("--json", o->json, "Write the records as JSON (atomically)")->type_name("FILE");
   cmd->add_option("--csv", o->csv, "Write the records as CSV (atomically)")->type_name("FILE");
   add_threads_flag(cmd, &o->threads);
-  return [o] { return o->attention_only ? run_attention_only(*o) : run_model(*o); };
+  const Runner compare = add_bench_compare(cmd);
+  return [o, cmd, compare] {
+    if (cmd->got_subcommand("compare")) return compare();
+    return o->attention_only ? run_attention_only(*o) : run_model(*o);
+  };
 }
 
 }  // namespace slimcli

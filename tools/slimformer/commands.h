@@ -10,6 +10,8 @@ Runner add_embed(CLI::App& root);
 Runner add_tokenize(CLI::App& root);
 Runner add_inspect(CLI::App& root);
 Runner add_bench(CLI::App& root);
+// `bench compare OLD.json NEW.json`, a subcommand of `bench`; add_bench runs its runner when given.
+Runner add_bench_compare(CLI::App* bench);
 Runner add_attention_pattern(CLI::App& root);
 
 // --threads N on `cmd`: the text is parsed by apply_threads (empty: one thread per core).
