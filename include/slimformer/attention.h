@@ -113,6 +113,10 @@ struct AttentionContext {
   int64_t max_seq = 0;                 // model's longest sequence (0: unknown)
 };
 
+// What a model of `config` tells make_attention(): its layers, heads, head width and the
+// longest sequence its positions allow.
+AttentionContext attention_context(const EncoderConfig& config);
+
 // Builds the mechanism. InputError for an unknown name (listing the known ones), an unknown key,
 // a value out of range (window <= 0, k < 1, ...), or parts that cannot combine.
 std::unique_ptr<Attention> make_attention(const AttentionSpec& spec, const AttentionContext& ctx);

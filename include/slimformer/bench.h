@@ -28,12 +28,52 @@ struct BenchRecord {
   std::string na_reason;
 };
 
+// A model to benchmark, as `--config` and `--models` give it: "[LABEL=]SOURCE[:KEY=VALUE,...]".
+// SOURCE is a built-in configuration (builtin.h) or a model folder. KEY is a config.json key of
+// its architecture (attention_window=4, attention_type=original_full, num_hidden_layers=6, ...;
+// VALUE is read as JSON when it parses, else as a string) or `attention`, a mechanism spec for
+// every layer (in brackets when it holds commas: attention=[sliding:window=64,dilation=2]).
+struct ModelSpec {
+  std::string label;       // what tables and plots call it: LABEL, else `text`
+  std::string text;        // SOURCE[:KEY=VALUE,...]: the records' config
+  std::string source;
+  std::vector<std::pair<std::string, std::string>> overrides;   // config.json keys, in order
+  std::string attention;   // "" = the built-in's mechanism, else the config's own
+};
+// InputError (what is wrong, quoting the text) for an empty source, label or key, a key without
+// a value, or unbalanced brackets. Keys are checked by resolve_model.
+ModelSpec parse_model_spec(const std::string& text);
+// Comma-separated specs. A comma followed by KEY=VALUE with a known config key or `attention`
+// continues the previous spec's overrides (longformer-base-4096:attention_window=4,num_hidden_layers=6);
+// otherwise it starts the next spec. InputError for an empty list or a label used twice.
+std::vector<ModelSpec> parse_model_list(const std::string& text);
+
+// A spec made concrete: its config with the overrides applied (checked by the config.json reader,
+// which names the spec in errors) and the mechanism it will run. No weights yet.
+struct BenchModel {
+  ModelSpec spec;
+  EncoderConfig config;
+  AttentionSpec attention;   // empty: default_attention(config)
+  bool builtin = false;
+};
+// InputError for an unknown source (neither a built-in name nor a folder), a key its
+// architecture does not read (listing those it does), or an attention spec that does not parse
+// or build for this model; the config reader's errors for bad values.
+BenchModel resolve_model(const ModelSpec& spec);
+// The checkpoint to time: seeded random weights for a built-in, the mmapped folder (under the
+// overridden config) otherwise.
+std::shared_ptr<const Checkpoint> load_checkpoint(const BenchModel& model, uint64_t seed = 0);
+
 struct BenchGrid {
   std::vector<int64_t> batch_sizes = {1, 8};
   std::vector<int64_t> seq_lens = {128, 512};
   int runs = 10;
   int warmup = 2;
   uint64_t seed = 0;                 // token ids are drawn from it
+  // Seconds a cell may take (0: no limit). A cell starts no forward that would end past it (fewer
+  // warm-ups, then fewer runs: the record says how many were done); one whose first forward alone
+  // takes longer is N/A, and so are the cells needing as much or more (larger batch and length).
+  double time_limit_s = 0;
 };
 
 // InputError naming the field ("batch size", "sequence length", "runs", "warmup") if the grid is
@@ -50,16 +90,38 @@ struct TimingStats {
 // Median (mean of the middle two for an even count), min and max; all 0 for no samples.
 TimingStats summarize(std::vector<double> samples);
 
-// Times one cell: `warmup` untimed forwards, then `runs` timed ones.
-BenchRecord run_cell(const Encoder& encoder, const std::string& model, int64_t batch, int64_t seq,
-                     int runs, int warmup, uint64_t seed);
+// Times one cell: one forward from nothing (peak memory), `warmup` untimed forwards, then `runs`
+// timed ones, within grid.time_limit_s.
+BenchRecord run_cell(const Encoder& encoder, const std::string& model, int64_t batch, int64_t seq, const BenchGrid& grid);
 
 // Every batch size x sequence length in order (batch sizes outer); `on_record` sees each record
 // as soon as its cell is done. A cell that runs out of memory (std::bad_alloc, e.g. from the
-// counting allocator's limit, set_live_limit_bytes) is recorded N/A with the reason, and the grid
-// goes on.
+// counting allocator's limit, set_live_limit_bytes) or time is recorded N/A with the reason, the
+// cells needing as much or more are skipped (N/A, naming the cell that failed), and the grid
+// goes on. A length past the model's limit is N/A too (check_grid refuses it up front where
+// one model runs). Records name `model` as model and config.
 std::vector<BenchRecord> run_grid(const Encoder& encoder, const std::string& model, const BenchGrid& grid,
                                   const std::function<void(const BenchRecord&)>& on_record = {});
+
+// Where a run of several models stands after a cell.
+struct RunProgress {
+  size_t cell = 0, cells = 0;   // cells done, this one included, of all
+  double elapsed_s = 0;         // since the run started, weight loading included
+  double left_s = -1;           // estimated time left; < 0 when nothing measured yet can say
+};
+
+// Every model in turn over the grid: its weights are drawn (or mapped) just before its cells and
+// freed after them, so one model's memory never adds to the next one's. Records name the model
+// by its label and config by its spec text. run_grid's rules for N/A cells apply per model.
+std::vector<BenchRecord> run_models(const std::vector<BenchModel>& models, const BenchGrid& grid,
+                                    const std::function<void(const BenchRecord&, const RunProgress&)>& on_record = {});
+
+// `slimformer bench` with no model named: Longformer-base-4096 with window 512 and 4,
+// BigBird-RoBERTa-base sparse and full, the Reformer-shaped model with LSH and full, and BERT-base
+// (positions stretched to 4096) with exact attention; batch 1 over 128 ... 4096 tokens, 3 runs,
+// a 60 s limit per cell.
+std::vector<ModelSpec> default_bench_models();
+BenchGrid default_bench_grid();
 
 // One attention layer alone: seeded random Q, K, V in the encoder's layout (B*T rows of the
 // stacked projection, stride 3 * heads * head_dim), no padding, Attention::forward with a scratch
@@ -71,6 +133,7 @@ struct AttentionGrid {
   int runs = 10;
   int warmup = 2;
   uint64_t seed = 0;                 // Q, K and V are drawn from it
+  double time_limit_s = 0;           // as BenchGrid's
 };
 
 // InputError naming the field if a list is empty, a value is not positive, or B x T x 3 x heads x
@@ -89,14 +152,29 @@ BenchRecord run_attention_cell(const Attention& attention, const AttentionGrid& 
 std::vector<BenchRecord> run_attention_grid(const Attention& attention, const AttentionGrid& grid,
                                             const std::function<void(const BenchRecord&)>& on_record = {});
 
+// The machine and build a run was measured on, as ordered (name, value) pairs: slimformer's
+// version and commit, date, CPU model, cores, threads, the instruction sets the kernels use,
+// memory, OS, library versions, compiler, gnuplot, GOMP_SPINCOUNT.
+using Environment = std::vector<std::pair<std::string, std::string>>;
+Environment collect_environment();
+// "ENVIRONMENT" and one aligned "  name: value" line per pair.
+std::string format_environment(const Environment& env);
+
 // Writers. The table is aligned plain text for a terminal (N/A where a cell was not measured, and
 // an `N/A reason` column when any was not); CSV has a header row; JSON is
 // {"records": [{...}, ...]} with one object per record and the field names above.
 std::string format_table(const std::vector<BenchRecord>& records);
 std::string format_csv(const std::vector<BenchRecord>& records);
-std::string format_json(const std::vector<BenchRecord>& records);
+// The two tables of the chapter's benchmark, in Hugging Face's layout: "INFERENCE - SPEED -
+// RESULT" (model, batch size, sequence length, median time in s with min and max beside it) and
+// "INFERENCE - MEMORY - RESULT" (peak activation + workspace memory in MB = 2^20 bytes, the
+// allocator's exact figure, with weights and process peak RSS beside it), then a list of the N/A
+// cells with their reasons.
+std::string format_result_tables(const std::vector<BenchRecord>& records);
+// {"environment": {...}, "records": [...]}, the environment only when `env` is not empty.
+std::string format_json(const std::vector<BenchRecord>& records, const Environment& env = {});
 // Atomic writes (temporary file + rename); IoError naming the path.
-void write_json(const std::string& path, const std::vector<BenchRecord>& records);
+void write_json(const std::string& path, const std::vector<BenchRecord>& records, const Environment& env = {});
 void write_csv(const std::string& path, const std::vector<BenchRecord>& records);
 
 // The records of a JSON file format_json wrote, exactly: format_json(read_records_json(p)) is the

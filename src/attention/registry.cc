@@ -100,6 +100,15 @@ std::unique_ptr<Attention> make_attention(const AttentionSpec& spec, const Atten
   return combiner->make(spec, spec.parts[0], ctx);
 }
 
+AttentionContext attention_context(const EncoderConfig& c) {
+  AttentionContext ctx;
+  ctx.num_layers = c.num_layers;
+  ctx.heads = c.num_heads;
+  ctx.head_dim = c.num_heads > 0 ? c.hidden_size / c.num_heads : 0;
+  ctx.max_seq = c.max_position_embeddings - c.position_offset;
+  return ctx;
+}
+
 AttentionSpec default_attention(const EncoderConfig& config) {
   AttentionSpec spec;
   if (config.model_type == "longformer" && !config.attention_window.empty()) {

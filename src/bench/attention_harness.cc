@@ -1,7 +1,6 @@
 // The attention-only harness: one attention layer timed alone on seeded random Q, K, V laid out
 // as the encoder lays them out, so a mechanism's cost can be followed to lengths no model allows.
 #include <algorithm>
-#include <chrono>
 #include <new>
 
 #include "bench/common.h"
@@ -84,6 +83,7 @@ void check_attention_grid(const AttentionGrid& g) {
   }
   if (g.runs <= 0) throw InputError("runs " + std::to_string(g.runs) + " must be a positive integer");
   if (g.warmup < 0) throw InputError("warmup " + std::to_string(g.warmup) + " must not be negative");
+  if (!(g.time_limit_s >= 0)) throw InputError("the time limit per cell must not be negative");
 }
 
 AttentionContext attention_only_context(const AttentionGrid& g) {
@@ -106,23 +106,14 @@ BenchRecord run_attention_cell(const Attention& attention, const AttentionGrid& 
   reset_peak_bytes();
   AttentionBuffers buffers(g, batch, seq);
   AttentionScratch scratch;
-  attention.forward(buffers.io, scratch);
-  const size_t peak = peak_bytes();
-
-  for (int i = 0; i < g.warmup; ++i) attention.forward(buffers.io, scratch);
-  using Clock = std::chrono::steady_clock;
-  std::vector<double> ms;
-  ms.reserve(static_cast<size_t>(g.runs));
-  for (int i = 0; i < g.runs; ++i) {
-    const auto t0 = Clock::now();
-    attention.forward(buffers.io, scratch);
-    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-  }
-  const TimingStats t = summarize(std::move(ms));
-  r.median_ms = t.median;
-  r.min_ms = t.min;
-  r.max_ms = t.max;
-  r.peak_activation_bytes = peak > live_before ? peak - live_before : 0;
+  size_t peak = 0;
+  const CellTiming t = time_cell(
+      [&] {
+        attention.forward(buffers.io, scratch);
+        peak = peak_bytes();
+      },
+      [&] { attention.forward(buffers.io, scratch); }, g.runs, g.warmup, g.time_limit_s);
+  fill_timing(r, t, peak > live_before ? peak - live_before : 0);
   r.peak_rss_bytes = process_peak_rss_bytes();
   return r;
 }
@@ -131,16 +122,23 @@ std::vector<BenchRecord> run_attention_grid(const Attention& attention, const At
                                             const std::function<void(const BenchRecord&)>& on_record) {
   check_attention_grid(g);
   std::vector<BenchRecord> out;
+  FailedCells failed;
   for (int64_t b : g.batch_sizes) {
     for (int64_t s : g.seq_lens) {
-      try {
-        out.push_back(run_attention_cell(attention, g, b, s));
-      } catch (const std::bad_alloc&) {   // the cell's buffers are freed on the way out
-        BenchRecord r = identity(attention, g, b, s);
-        r.peak_rss_bytes = process_peak_rss_bytes();
-        r.na_reason = out_of_memory_reason();
-        out.push_back(std::move(r));
+      const std::string skip = failed.skip_reason(b, s);
+      if (!skip.empty()) {
+        out.push_back(identity(attention, g, b, s));
+        out.back().na_reason = skip;
+      } else {
+        try {
+          out.push_back(run_attention_cell(attention, g, b, s));
+        } catch (const std::bad_alloc&) {   // the cell's buffers are freed on the way out
+          out.push_back(identity(attention, g, b, s));
+          out.back().na_reason = out_of_memory_reason();
+        }
+        if (!out.back().na_reason.empty()) failed.add(b, s, out.back().na_reason);
       }
+      out.back().peak_rss_bytes = process_peak_rss_bytes();
       if (on_record) on_record(out.back());
     }
   }

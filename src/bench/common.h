@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <string>
 
+#include "bench/cell_timing.h"
+#include "slimformer/bench.h"
 #include "slimformer/memory.h"
 
 namespace slimformer::bench {
@@ -31,5 +33,8 @@ inline std::string out_of_memory_reason() {
   std::snprintf(buf, sizeof buf, u == 0 ? "out of memory (limit %.0f %s)" : "out of memory (limit %.1f %s)", v, units[u]);
   return buf;
 }
+
+// Times, runs and warm-ups done (or the N/A reason) and the peak from a cell's timing.
+void fill_timing(BenchRecord& r, const CellTiming& t, size_t peak_activation_bytes);
 
 }  // namespace slimformer::bench

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <new>
 
+#include "bench/cell_timing.h"
 #include "bench/common.h"
 #include "slimformer/bench.h"
 #include "slimformer/error.h"
@@ -20,18 +21,42 @@ void check_positive_list(const std::vector<int64_t>& values, const std::string& 
   }
 }
 
+// The fields that do not depend on the measurement.
+BenchRecord blank_record(const Encoder& encoder, const std::string& model, int64_t batch, int64_t seq,
+                         const BenchGrid& grid) {
+  BenchRecord r;
+  r.model = model;
+  r.config = model;
+  r.attention = encoder.attention().describe();
+  r.batch = batch;
+  r.seq = seq;
+  r.threads = num_threads();
+  r.runs = grid.runs;
+  r.warmup = grid.warmup;
+  r.weights_bytes = encoder.weights_bytes();
+  return r;
+}
+
 }  // namespace
 
-void check_grid(const BenchGrid& grid, const EncoderConfig& config) {
+void fill_timing(BenchRecord& r, const CellTiming& t, size_t peak_activation_bytes) {
+  r.warmup = t.warmup_done;
+  r.runs = static_cast<int>(t.run_ms.size());
+  r.na_reason = t.na_reason;
+  if (!t.na_reason.empty()) return;
+  const TimingStats stats = summarize(t.run_ms);
+  r.median_ms = stats.median;
+  r.min_ms = stats.min;
+  r.max_ms = stats.max;
+  r.peak_activation_bytes = peak_activation_bytes;
+}
+
+namespace {
+
+// Everything check_grid checks but the model's length limit.
+void check_grid_values(const BenchGrid& grid, const EncoderConfig& config) {
   check_positive_list(grid.batch_sizes, "batch size");
   check_positive_list(grid.seq_lens, "sequence length");
-  const int64_t limit = config.max_position_embeddings - config.position_offset;
-  for (int64_t s : grid.seq_lens) {
-    if (s > limit) {
-      throw InputError("sequence length " + std::to_string(s) + " exceeds the model's limit of " +
-                       std::to_string(limit) + " tokens");
-    }
-  }
   // B x T x hidden must be countable before anything is allocated (larger simply runs out of memory).
   const int64_t width = std::max<int64_t>(config.hidden_size, 1);
   for (int64_t b : grid.batch_sizes) {
@@ -44,6 +69,21 @@ void check_grid(const BenchGrid& grid, const EncoderConfig& config) {
   }
   if (grid.runs <= 0) throw InputError("runs " + std::to_string(grid.runs) + " must be a positive integer");
   if (grid.warmup < 0) throw InputError("warmup " + std::to_string(grid.warmup) + " must not be negative");
+  if (!(grid.time_limit_s >= 0)) throw InputError("the time limit per cell must not be negative");
+}
+
+int64_t length_limit(const EncoderConfig& config) { return config.max_position_embeddings - config.position_offset; }
+
+}  // namespace
+
+void check_grid(const BenchGrid& grid, const EncoderConfig& config) {
+  check_grid_values(grid, config);
+  for (int64_t s : grid.seq_lens) {
+    if (s > length_limit(config)) {
+      throw InputError("sequence length " + std::to_string(s) + " exceeds the model's limit of " +
+                       std::to_string(length_limit(config)) + " tokens");
+    }
+  }
 }
 
 Batch random_batch(const EncoderConfig& config, int64_t batch, int64_t seq, uint64_t seed) {
@@ -77,71 +117,51 @@ TimingStats summarize(std::vector<double> samples) {
   return s;
 }
 
-BenchRecord run_cell(const Encoder& encoder, const std::string& model, int64_t batch, int64_t seq, int runs,
-                     int warmup, uint64_t seed) {
-  const Batch input = random_batch(encoder.config(), batch, seq, seed);
-  // Memory: one untimed forward from nothing, so the scratch buffers the encoder keeps between
-  // forwards (and the output) are counted in the peak.
+BenchRecord run_cell(const Encoder& encoder, const std::string& model, int64_t batch, int64_t seq, const BenchGrid& grid) {
+  BenchRecord r = blank_record(encoder, model, batch, seq, grid);
+  const Batch input = random_batch(encoder.config(), batch, seq, grid.seed);
+  // Memory: the first forward starts from nothing, so the scratch buffers the encoder keeps
+  // between forwards (and the output) are counted in the peak.
   encoder.release_workspace();
   const size_t live_before = live_bytes();
-  reset_peak_bytes();
-  { const ForwardResult r = encoder.forward(input); }
-  const size_t peak = peak_bytes();
-
-  for (int i = 0; i < warmup; ++i) encoder.forward(input);
-  using Clock = std::chrono::steady_clock;
-  std::vector<double> ms;
-  ms.reserve(static_cast<size_t>(runs));
-  for (int i = 0; i < runs; ++i) {
-    const auto t0 = Clock::now();
-    { const ForwardResult r = encoder.forward(input); }
-    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-  }
+  size_t peak = 0;
+  const CellTiming t = time_cell(
+      [&] {
+        reset_peak_bytes();
+        { const ForwardResult out = encoder.forward(input); }
+        peak = peak_bytes();
+      },
+      [&] { const ForwardResult out = encoder.forward(input); }, grid.runs, grid.warmup, grid.time_limit_s);
   encoder.release_workspace();   // the next cell's shape needs other buffers
-
-  BenchRecord r;
-  r.model = model;
-  r.config = model;
-  r.attention = encoder.attention().describe();
-  r.batch = batch;
-  r.seq = seq;
-  r.threads = num_threads();
-  r.runs = runs;
-  r.warmup = warmup;
-  const TimingStats t = summarize(std::move(ms));
-  r.median_ms = t.median;
-  r.min_ms = t.min;
-  r.max_ms = t.max;
-  r.peak_activation_bytes = peak > live_before ? peak - live_before : 0;
-  r.weights_bytes = encoder.weights_bytes();
-  r.peak_rss_bytes = process_peak_rss_bytes();
+  fill_timing(r, t, peak > live_before ? peak - live_before : 0);
   return r;
 }
 
 std::vector<BenchRecord> run_grid(const Encoder& encoder, const std::string& model, const BenchGrid& grid,
                                   const std::function<void(const BenchRecord&)>& on_record) {
-  check_grid(grid, encoder.config());
+  check_grid_values(grid, encoder.config());
   std::vector<BenchRecord> out;
+  FailedCells failed;
   for (int64_t b : grid.batch_sizes) {
     for (int64_t s : grid.seq_lens) {
-      try {
-        out.push_back(run_cell(encoder, model, b, s, grid.runs, grid.warmup, grid.seed));
-      } catch (const std::bad_alloc&) {
-        encoder.release_workspace();   // what was allocated before the failure
-        BenchRecord r;
-        r.model = model;
-        r.config = model;
-        r.attention = encoder.attention().describe();
-        r.batch = b;
-        r.seq = s;
-        r.threads = num_threads();
-        r.runs = grid.runs;
-        r.warmup = grid.warmup;
-        r.weights_bytes = encoder.weights_bytes();
-        r.peak_rss_bytes = process_peak_rss_bytes();
-        r.na_reason = out_of_memory_reason();
-        out.push_back(std::move(r));
+      const std::string skip = failed.skip_reason(b, s);
+      if (s > length_limit(encoder.config())) {
+        out.push_back(blank_record(encoder, model, b, s, grid));
+        out.back().na_reason = "longer than the model's limit of " + std::to_string(length_limit(encoder.config())) + " tokens";
+      } else if (!skip.empty()) {
+        out.push_back(blank_record(encoder, model, b, s, grid));
+        out.back().na_reason = skip;
+      } else {
+        try {
+          out.push_back(run_cell(encoder, model, b, s, grid));
+        } catch (const std::bad_alloc&) {
+          encoder.release_workspace();   // what was allocated before the failure
+          out.push_back(blank_record(encoder, model, b, s, grid));
+          out.back().na_reason = out_of_memory_reason();
+        }
+        if (!out.back().na_reason.empty()) failed.add(b, s, out.back().na_reason);
       }
+      out.back().peak_rss_bytes = process_peak_rss_bytes();
       if (on_record) on_record(out.back());
     }
   }

@@ -151,19 +151,25 @@ std::string format_csv(const std::vector<BenchRecord>& records) {
   return out;
 }
 
-std::string format_json(const std::vector<BenchRecord>& records) {
+std::string format_json(const std::vector<BenchRecord>& records, const Environment& env) {
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
   for (const BenchRecord& r : records) {
     nlohmann::ordered_json o = nlohmann::ordered_json::object();
     for (const Column& c : record_columns()) o[c.key] = c.not_measured(r) ? nlohmann::ordered_json() : c.value(r);
     list.push_back(std::move(o));
   }
-  nlohmann::ordered_json doc = {{"records", std::move(list)}};
+  nlohmann::ordered_json doc = nlohmann::ordered_json::object();
+  if (!env.empty()) {
+    nlohmann::ordered_json e = nlohmann::ordered_json::object();
+    for (const auto& [name, value] : env) e[name] = value;
+    doc["environment"] = std::move(e);
+  }
+  doc["records"] = std::move(list);
   return doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
-void write_json(const std::string& path, const std::vector<BenchRecord>& records) {
-  write_file_atomic(path, format_json(records));
+void write_json(const std::string& path, const std::vector<BenchRecord>& records, const Environment& env) {
+  write_file_atomic(path, format_json(records, env));
 }
 
 void write_csv(const std::string& path, const std::vector<BenchRecord>& records) {

@@ -96,13 +96,9 @@ Encoder::Encoder(std::shared_ptr<const Checkpoint> checkpoint, const AttentionSp
   if (!checkpoint) throw ModelError("Encoder needs a checkpoint, got null");
   impl_->checkpoint = std::move(checkpoint);
   const EncoderConfig& c = impl_->checkpoint->config();
+  // The mechanism first: a bad spec fails before the weights are packed.
+  impl_->attention = make_attention(attention.empty() ? default_attention(c) : attention, attention_context(c));
   impl_->weights = model::load_weights(*impl_->checkpoint, model::tensor_names_for(*impl_->checkpoint), c.activation);
-  AttentionContext ctx;
-  ctx.num_layers = c.num_layers;
-  ctx.heads = c.num_heads;
-  ctx.head_dim = c.hidden_size / c.num_heads;
-  ctx.max_seq = c.max_position_embeddings - c.position_offset;
-  impl_->attention = make_attention(attention.empty() ? default_attention(c) : attention, ctx);
 }
 
 Encoder::~Encoder() = default;

@@ -90,15 +90,6 @@ std::unique_ptr<slimformer::Attention> build_attention_flag(const slimformer::At
   }
 }
 
-slimformer::AttentionContext model_attention_context(const slimformer::EncoderConfig& c) {
-  slimformer::AttentionContext ctx;
-  ctx.num_layers = c.num_layers;
-  ctx.heads = c.num_heads;
-  ctx.head_dim = c.num_heads > 0 ? c.hidden_size / c.num_heads : 0;
-  ctx.max_seq = c.max_position_embeddings - c.position_offset;
-  return ctx;
-}
-
 void require_model_dir(const std::string& flag, const std::string& dir) {
   std::error_code ec;
   if (!std::filesystem::exists(dir, ec)) throw InputError(flag + ": folder '" + dir + "' does not exist");

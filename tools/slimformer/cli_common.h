@@ -36,8 +36,6 @@ slimformer::AttentionSpec parse_attention_flag(const std::string& text);
 // InputError starting "--attention: ".
 std::unique_ptr<slimformer::Attention> build_attention_flag(const slimformer::AttentionSpec& spec,
                                                             const slimformer::AttentionContext& ctx);
-// What the encoder tells make_attention() for a model of this config.
-slimformer::AttentionContext model_attention_context(const slimformer::EncoderConfig& config);
 
 // InputError naming the flag unless `dir` is an existing folder.
 void require_model_dir(const std::string& flag, const std::string& dir);

@@ -125,7 +125,7 @@ int run_model(const BenchOptions& o) {
   const auto check = [&](const slimformer::EncoderConfig& config) {
     check_seq_lens(grid.seq_lens, config);
     slimformer::bench::check_grid(grid, config);
-    if (!spec.empty()) build_attention_flag(spec, model_attention_context(config));
+    if (!spec.empty()) build_attention_flag(spec, slimformer::attention_context(config));
   };
   if (!o.model.empty()) {
     ckpt = std::make_shared<const slimformer::Checkpoint>(o.model);

@@ -19,7 +19,7 @@ int run_embed(const EmbedOptions& o) {
   apply_threads(o.threads);
   require_model_dir("--model", o.model);
   if (!attention.empty()) {   // a bad mechanism fails before the weights are loaded
-    build_attention_flag(attention, model_attention_context(slimformer::read_encoder_config(o.model + "/config.json")));
+    build_attention_flag(attention, slimformer::attention_context(slimformer::read_encoder_config(o.model + "/config.json")));
   }
   Output out(o.output, "--output");               // an unwritable --output fails before any work
   const InputLines in = read_input_lines(o.input);  // every line checked before any output
