@@ -92,7 +92,7 @@ class GnuplotEnv {
 }  // namespace
 
 TEST(BenchPlot, FourFiguresWithLabelsAndLegend) {
-  if (!have_gnuplot()) GTEST_SKIP() << "gnuplot not installed";
+  ASSERT_TRUE(have_gnuplot()) << "gnuplot is a dependency (scripts/install-deps.sh installs gnuplot-nox)";
   const std::string dir = slimtest::make_temp_dir();
   const std::vector<BenchRecord> records = {
       rec("bert_tiny", 1, 512, 20, 40 << 20), rec("bert_tiny", 1, 128, 4, 10 << 20),   // drawn in seq order
@@ -115,7 +115,7 @@ TEST(BenchPlot, FourFiguresWithLabelsAndLegend) {
 }
 
 TEST(BenchPlot, NoMeasuredCellStillDrawsWithANote) {
-  if (!have_gnuplot()) GTEST_SKIP() << "gnuplot not installed";
+  ASSERT_TRUE(have_gnuplot()) << "gnuplot is a dependency (scripts/install-deps.sh installs gnuplot-nox)";
   const std::string dir = slimtest::make_temp_dir();
   const auto paths = write_plots({na("bert", 1, 128), na("bert", 1, 512)}, dir, "all out of memory");
   ASSERT_EQ(paths.size(), 4u);

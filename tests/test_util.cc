@@ -40,11 +40,14 @@ std::string make_temp_dir() {
   return tmpl;
 }
 
-CommandResult run_cli(const std::string& args, const std::string& stdin_text) {
+namespace {
+
+CommandResult run(const std::string& cwd, const std::string& args, const std::string& stdin_text) {
   const std::string dir = make_temp_dir();
   const std::string in = dir + "/stdin", out = dir + "/stdout", err = dir + "/stderr";
   std::ofstream(in, std::ios::binary) << stdin_text;
-  const std::string cmd = binary() + " " + args + " <'" + in + "' >'" + out + "' 2>'" + err + "'";
+  const std::string cd = cwd.empty() ? "" : "cd '" + cwd + "' && ";
+  const std::string cmd = cd + binary() + " " + args + " <'" + in + "' >'" + out + "' 2>'" + err + "'";
   const int status = std::system(cmd.c_str());
   CommandResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -52,5 +55,11 @@ CommandResult run_cli(const std::string& args, const std::string& stdin_text) {
   r.err = slurp(err);
   return r;
 }
+
+}  // namespace
+
+CommandResult run_cli(const std::string& args, const std::string& stdin_text) { return run("", args, stdin_text); }
+
+CommandResult run_cli_in(const std::string& dir, const std::string& args) { return run(dir, args, ""); }
 
 }  // namespace slimtest

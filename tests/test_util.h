@@ -21,6 +21,8 @@ struct CommandResult {
 };
 // Runs `slimformer <args>` (args are passed to /bin/sh, so quote them), optional stdin text.
 CommandResult run_cli(const std::string& args, const std::string& stdin_text = "");
+// The same with `dir` as the working folder (for outputs the tool places relative to it).
+CommandResult run_cli_in(const std::string& dir, const std::string& args);
 
 // n normally distributed floats (mean 0, std `scale`), the same for the same seed.
 inline std::vector<float> random_vec(int64_t n, unsigned seed, float scale = 1.0f) {

@@ -22,7 +22,8 @@ struct BenchRecord {
   double median_ms = 0, min_ms = 0, max_ms = 0;   // forward-pass wall time over `runs`
   size_t peak_activation_bytes = 0;  // counting allocator's peak above what was live before
   size_t weights_bytes = 0;          // Encoder::weights_bytes()
-  size_t peak_rss_bytes = 0;         // process high-water mark after the cell (includes weights)
+  size_t peak_rss_bytes = 0;         // process high-water mark over the cell (weights included;
+                                     // over the whole run where the kernel cannot reset it)
   // Why the cell could not be measured ("out of memory ..."); empty when it was. Times and peak
   // activation bytes are then N/A (null in JSON, empty in CSV).
   std::string na_reason;
@@ -79,6 +80,9 @@ struct BenchGrid {
 // InputError naming the field ("batch size", "sequence length", "runs", "warmup") if the grid is
 // empty, holds a non-positive value, or a sequence length exceeds the model's limit.
 void check_grid(const BenchGrid& grid, const EncoderConfig& config);
+// The same for a run of several models: every length must fit at least one of them (the cells of
+// a model it does not fit are N/A).
+void check_grid(const BenchGrid& grid, const std::vector<EncoderConfig>& configs);
 
 // Seeded token ids in [0, vocab) (never the pad id), mask all ones, no type ids: a benchmark
 // needs no tokenizer.

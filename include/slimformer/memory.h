@@ -23,5 +23,9 @@ size_t available_memory_bytes();
 // Process resident set size now and its high-water mark (VmRSS / VmHWM), in bytes.
 size_t process_rss_bytes();
 size_t process_peak_rss_bytes();
+// Sets the high-water mark back to the RSS now, so a later process_peak_rss_bytes() covers only
+// what came after (a benchmark cell). false where the kernel does not allow it: the mark then
+// keeps counting from the start of the process.
+bool reset_process_peak_rss();
 
 }  // namespace slimformer

@@ -126,6 +126,7 @@ std::vector<BenchRecord> run_attention_grid(const Attention& attention, const At
   for (int64_t b : g.batch_sizes) {
     for (int64_t s : g.seq_lens) {
       const std::string skip = failed.skip_reason(b, s);
+      reset_process_peak_rss();   // the cell's own high-water mark, not an earlier cell's
       if (!skip.empty()) {
         out.push_back(identity(attention, g, b, s));
         out.back().na_reason = skip;

@@ -86,6 +86,23 @@ void check_grid(const BenchGrid& grid, const EncoderConfig& config) {
   }
 }
 
+void check_grid(const BenchGrid& grid, const std::vector<EncoderConfig>& configs) {
+  if (configs.empty()) throw InputError("no model to benchmark");
+  EncoderConfig widest = configs.front();
+  int64_t longest = 0;
+  for (const EncoderConfig& c : configs) {
+    widest.hidden_size = std::max(widest.hidden_size, c.hidden_size);
+    longest = std::max(longest, length_limit(c));
+  }
+  check_grid_values(grid, widest);
+  for (int64_t s : grid.seq_lens) {
+    if (s > longest) {
+      throw InputError("sequence length " + std::to_string(s) + " exceeds every model's limit (the longest is " +
+                       std::to_string(longest) + " tokens)");
+    }
+  }
+}
+
 Batch random_batch(const EncoderConfig& config, int64_t batch, int64_t seq, uint64_t seed) {
   if (config.vocab_size < 2) throw ModelError("vocab_size " + std::to_string(config.vocab_size) + " is too small to draw token ids");
   Batch b;
@@ -145,6 +162,7 @@ std::vector<BenchRecord> run_grid(const Encoder& encoder, const std::string& mod
   for (int64_t b : grid.batch_sizes) {
     for (int64_t s : grid.seq_lens) {
       const std::string skip = failed.skip_reason(b, s);
+      reset_process_peak_rss();   // the cell's own high-water mark, not an earlier cell's
       if (s > length_limit(encoder.config())) {
         out.push_back(blank_record(encoder, model, b, s, grid));
         out.back().na_reason = "longer than the model's limit of " + std::to_string(length_limit(encoder.config())) + " tokens";

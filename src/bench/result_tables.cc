@@ -24,7 +24,7 @@ std::string format(const char* fmt, double v) {
 
 std::string seconds(double ms) {
   const double s = ms / 1000.0;
-  return s < 0.0005 ? "< 0.001" : format("%.3f", s);
+  return format("%.4g", s);   // 4 significant digits: a small model's milliseconds are not all 0.002
 }
 
 std::string megabytes(size_t bytes) { return format("%.1f", static_cast<double>(bytes) / (1024.0 * 1024.0)); }
@@ -38,16 +38,17 @@ struct Figure {
 std::string table(const std::string& title, const std::vector<BenchRecord>& records, const std::vector<Figure>& figures) {
   size_t model_width = 30;
   for (const BenchRecord& r : records) model_width = std::max(model_width, r.model.size() + 2);
-  const size_t width = model_width + 15 * (2 + figures.size());
+  const size_t width = model_width + 16 * (2 + figures.size());
   const std::string rule(width, '-');
   const size_t bar = (width - 40) / 2;
   std::string out = std::string(bar, '=') + centred(title, 40) + std::string(width - 40 - bar, '=') + "\n" + rule + "\n";
-  std::string header = centred("Model Name", model_width) + centred("Batch Size", 15) + centred("Seq Length", 15);
-  for (const Figure& f : figures) header += centred(f.header, 15);
+  std::string header = centred("Model Name", model_width) + centred("Batch Size", 16) + centred("Seq Length", 16);
+  for (const Figure& f : figures) header += centred(f.header, 16);
+  while (!header.empty() && header.back() == ' ') header.pop_back();
   out += header + "\n" + rule + "\n";
   for (const BenchRecord& r : records) {
-    std::string line = centred(r.model, model_width) + centred(std::to_string(r.batch), 15) + centred(std::to_string(r.seq), 15);
-    for (const Figure& f : figures) line += centred(f.measured && !r.na_reason.empty() ? "N/A" : f.value(r), 15);
+    std::string line = centred(r.model, model_width) + centred(std::to_string(r.batch), 16) + centred(std::to_string(r.seq), 16);
+    for (const Figure& f : figures) line += centred(f.measured && !r.na_reason.empty() ? "N/A" : f.value(r), 16);
     while (!line.empty() && line.back() == ' ') line.pop_back();
     out += line + "\n";
   }

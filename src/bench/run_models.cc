@@ -1,4 +1,6 @@
 // Several models over one grid, one at a time, with a running estimate of the time left.
+#include <malloc.h>
+
 #include <chrono>
 
 #include "slimformer/bench.h"
@@ -52,6 +54,9 @@ std::vector<BenchRecord> run_models(const std::vector<BenchModel>& models, const
   };
 
   for (size_t m = 0; m < models.size(); ++m) {
+    // The previous model's weights are freed; hand the heap's free pages back too, so its
+    // resident memory does not count in this model's peak RSS.
+    malloc_trim(0);
     const BenchModel& model = models[m];
     const Encoder encoder(load_checkpoint(model, grid.seed), model.attention);
     auto cell_start = Clock::now();   // loading is in the elapsed time, not in a cell's rate

@@ -82,4 +82,12 @@ size_t available_memory_bytes() {
 size_t process_rss_bytes() { return read_status_kb("VmRSS") * 1024; }
 size_t process_peak_rss_bytes() { return read_status_kb("VmHWM") * 1024; }
 
+bool reset_process_peak_rss() {
+  // Writing 5 to clear_refs resets VmHWM to the current RSS (Linux 4.0 and later).
+  std::FILE* f = std::fopen("/proc/self/clear_refs", "w");
+  if (!f) return false;
+  const bool ok = std::fputs("5", f) >= 0;
+  return std::fclose(f) == 0 && ok;
+}
+
 }  // namespace slimformer

@@ -1,70 +1,61 @@
-// slimformer bench: forward-pass time and memory over batch sizes x sequence lengths, for a model
-// folder or a built-in configuration with seeded random weights, or (--attention-only) for one
-// attention layer alone on seeded random Q, K, V. The work is in src/bench/.
+// slimformer bench: forward-pass time and memory over batch sizes x sequence lengths, for model
+// folders and built-in configurations (seeded random weights), several in one run; with no model
+// named, the default comparisons of efficient attention; or (--attention-only) one attention
+// layer alone on seeded random Q, K, V. The work is in src/bench/.
+#include <chrono>
 #include <cstdio>
 #include <memory>
+#include <string>
 
+#include "bench_output.h"
 #include "commands.h"
 #include "slimformer/bench.h"
 #include "slimformer/builtin.h"
 #include "slimformer/error.h"
 #include "slimformer/memory.h"
+#include "slimformer/threads.h"
 
 namespace slimcli {
 namespace {
 
+namespace bench = slimformer::bench;
+
 struct BenchOptions {
-  std::string model, config, attention, batch_sizes, seq_lens, threads, runs = "10", warmup = "2";
-  std::string heads, head_dim, max_memory, json, csv;
-  bool attention_only = false;
-  // Their defaults depend on the mode; an explicit value (even an empty one) is always parsed.
+  std::string model, config, models, attention, batch_sizes, seq_lens, threads, runs, warmup, time_limit;
+  std::string heads, head_dim, max_memory, json, csv, output_dir;
+  bool attention_only = false, training = false, no_plots = false;
+  // Options whose defaults depend on the mode; an explicit value (even an empty one) is always parsed.
   CLI::Option* batch_sizes_flag = nullptr;
   CLI::Option* seq_lens_flag = nullptr;
-
-  std::string batch_sizes_or(const char* fallback) const { return batch_sizes_flag->count() ? batch_sizes : fallback; }
-  std::string seq_lens_or(const char* fallback) const { return seq_lens_flag->count() ? seq_lens : fallback; }
+  CLI::Option* runs_flag = nullptr;
+  CLI::Option* warmup_flag = nullptr;
+  CLI::Option* time_limit_flag = nullptr;
 };
 
-slimformer::EncoderConfig config_flag(const std::string& name) {
+// "60", "0.5" -> seconds; 0 = no limit. InputError naming the flag otherwise.
+double parse_seconds(const std::string& flag, const std::string& text) {
+  size_t used = 0;
+  double v = -1;
   try {
-    return slimformer::builtin_config(name);
-  } catch (const slimformer::InputError& e) {
-    throw slimformer::InputError(std::string("--config: ") + e.what());
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
   }
+  if (text.empty() || used != text.size() || !(v >= 0) || v > 1e9) {
+    throw slimformer::InputError(flag + ": expected seconds, a number >= 0 (0: no limit), got '" + text + "'");
+  }
+  return v;
 }
 
-void check_seq_lens(const std::vector<int64_t>& seq_lens, const slimformer::EncoderConfig& c) {
-  const int64_t limit = c.max_position_embeddings - c.position_offset;
-  for (int64_t s : seq_lens) {
-    if (s > limit) {
-      throw slimformer::InputError("--seq-lens: " + std::to_string(s) + " exceeds the model's limit of " +
-                                   std::to_string(limit) + " tokens");
-    }
-  }
+// The grid flags over a mode's defaults.
+template <typename Grid>
+void apply_grid_flags(const BenchOptions& o, Grid& g) {
+  if (o.batch_sizes_flag->count()) g.batch_sizes = parse_int_list("--batch-sizes", o.batch_sizes);
+  if (o.seq_lens_flag->count()) g.seq_lens = parse_int_list("--seq-lens", o.seq_lens);
+  if (o.runs_flag->count()) g.runs = static_cast<int>(parse_int("--runs", o.runs, 1, 1000000));
+  if (o.warmup_flag->count()) g.warmup = static_cast<int>(parse_int("--warmup", o.warmup, 0, 1000000));
+  if (o.time_limit_flag->count()) g.time_limit_s = parse_seconds("--time-limit", o.time_limit);
 }
-
-// The records' destinations, opened before the (long) run so that an unwritable path fails at once.
-struct Outputs {
-  std::unique_ptr<Output> json, csv;
-
-  explicit Outputs(const BenchOptions& o)
-      : json(o.json.empty() ? nullptr : std::make_unique<Output>(o.json, "--json")),
-        csv(o.csv.empty() ? nullptr : std::make_unique<Output>(o.csv, "--csv")) {}
-
-  void write(const std::vector<slimformer::bench::BenchRecord>& records) {
-    if (json) {
-      json->write(slimformer::bench::format_json(records));
-      json->commit();
-    }
-    if (csv) {
-      csv->write(slimformer::bench::format_csv(records));
-      csv->commit();
-    }
-    Output table("", "");
-    table.write(slimformer::bench::format_table(records));
-    table.commit();
-  }
-};
 
 // --max-memory SIZE (default 3/4 of the memory the process may use), checked early.
 size_t memory_limit(const std::string& text) {
@@ -72,72 +63,127 @@ size_t memory_limit(const std::string& text) {
 }
 
 // Set just before the grid runs: the counting allocator then refuses to hold more than `limit`
-// bytes above what is live now (weights drawn for --config), so a cell too large for the machine
-// is reported N/A instead of being ended by the OOM killer.
+// bytes above what is live now, so a cell too large for the machine is reported N/A instead of
+// being ended by the OOM killer.
 void apply_memory_limit(size_t limit) { slimformer::set_live_limit_bytes(slimformer::live_bytes() + limit); }
 
+BenchOutputOptions output_options(const BenchOptions& o, bool default_run) {
+  BenchOutputOptions out;
+  out.json = o.json;
+  out.csv = o.csv;
+  out.folder = o.output_dir.empty() && default_run ? "bench-results" : o.output_dir;
+  out.fresh_folder = o.output_dir.empty() && default_run;
+  out.plots = !o.no_plots;
+  return out;
+}
+
+std::string plot_title(const char* what) {
+  return std::string("slimformer bench: ") + what + " (" + std::to_string(slimformer::num_threads()) + " threads)";
+}
+
 int run_attention_only(const BenchOptions& o) {
-  if (!o.model.empty() || !o.config.empty()) {
-    throw slimformer::InputError("--attention-only times one attention layer alone: it takes no --model or --config");
+  if (!o.model.empty() || !o.config.empty() || !o.models.empty()) {
+    throw slimformer::InputError("--attention-only times one attention layer alone: it takes no --model, --config or --models");
   }
   if (o.attention.empty()) throw slimformer::InputError("--attention-only needs --attention NAME[:key=value,...]");
   const slimformer::AttentionSpec spec = parse_attention_flag(o.attention);
-  slimformer::bench::AttentionGrid grid;
-  grid.batch_sizes = parse_int_list("--batch-sizes", o.batch_sizes_or("1"));
-  grid.seq_lens = parse_int_list("--seq-lens", o.seq_lens_or("512,1024,2048,4096"));
+  bench::AttentionGrid grid;
+  apply_grid_flags(o, grid);
   if (!o.heads.empty()) grid.heads = parse_int("--heads", o.heads, 1, 4096);
   if (!o.head_dim.empty()) grid.head_dim = parse_int("--head-dim", o.head_dim, 1, 65536);
-  grid.runs = static_cast<int>(parse_int("--runs", o.runs, 1, 1000000));
-  grid.warmup = static_cast<int>(parse_int("--warmup", o.warmup, 0, 1000000));
-  slimformer::bench::check_attention_grid(grid);
-  const auto attention = build_attention_flag(spec, slimformer::bench::attention_only_context(grid));
+  bench::check_attention_grid(grid);
+  const auto attention = build_attention_flag(spec, bench::attention_only_context(grid));
   const size_t limit = memory_limit(o.max_memory);
   apply_threads(o.threads);
-  Outputs outputs(o);
+  BenchOutputs outputs(output_options(o, false));
+  const bench::Environment env = bench::collect_environment();
   apply_memory_limit(limit);
-  outputs.write(slimformer::bench::run_attention_grid(*attention, grid));
+  bench::RunProgress progress;
+  progress.cells = grid.batch_sizes.size() * grid.seq_lens.size();
+  const auto start = std::chrono::steady_clock::now();
+  const auto records = bench::run_attention_grid(*attention, grid, [&](const bench::BenchRecord& r) {
+    progress.cell += 1;
+    progress.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    // Cells alike in cost are not a fair assumption here, so the estimate is the mean so far.
+    progress.left_s = progress.elapsed_s / progress.cell * (progress.cells - progress.cell);
+    print_progress(r, progress);
+  });
+  outputs.write(records, env, plot_title(attention->describe().c_str()));
   return 0;
 }
 
-int run_model(const BenchOptions& o) {
-  if (o.model.empty() == o.config.empty()) {
-    throw slimformer::InputError("bench needs exactly one of --model DIR or --config NAME (or --attention-only)");
+// The flag that named the models, for messages ("bench" for the default run).
+std::string model_flag(const BenchOptions& o) {
+  return !o.models.empty() ? "--models" : !o.config.empty() ? "--config" : !o.model.empty() ? "--model" : "bench";
+}
+
+// --model DIR, --config SPEC, --models LIST, or none of them (the default comparisons).
+std::vector<bench::ModelSpec> model_specs(const BenchOptions& o) {
+  const int given = !o.model.empty() + !o.config.empty() + !o.models.empty();
+  if (given > 1) throw slimformer::InputError("bench takes one of --model, --config or --models");
+  try {
+    if (!o.models.empty()) return bench::parse_model_list(o.models);
+    if (!o.config.empty()) {
+      bench::ModelSpec spec = bench::parse_model_spec(o.config);
+      if (!slimformer::is_builtin_config(spec.source)) {
+        std::string known;
+        for (const auto& n : slimformer::builtin_config_names()) known += (known.empty() ? "" : ", ") + n;
+        throw slimformer::InputError("unknown built-in configuration '" + spec.source + "' (known: " + known +
+                                     "; a model folder goes to --model)");
+      }
+      return {spec};
+    }
+    if (!o.model.empty()) {
+      require_model_dir("--model", o.model);
+      return {bench::parse_model_spec(o.model)};
+    }
+  } catch (const slimformer::InputError& e) {
+    throw slimformer::InputError(model_flag(o) +
+                                 ": " + e.what());
+  }
+  return bench::default_bench_models();
+}
+
+int run_models(const BenchOptions& o) {
+  if (o.training) {
+    throw slimformer::InputError("--training: timing forward + backward needs training, which slimformer does not have "
+                                 "yet; bench measures inference only");
   }
   if (!o.heads.empty() || !o.head_dim.empty()) {
     throw slimformer::InputError(std::string(o.heads.empty() ? "--head-dim" : "--heads") +
                                  " is for --attention-only (a model has its own heads)");
   }
-  const slimformer::AttentionSpec spec = parse_attention_flag(o.attention);
-  slimformer::bench::BenchGrid grid;
-  grid.batch_sizes = parse_int_list("--batch-sizes", o.batch_sizes_or("1,8"));
-  grid.seq_lens = parse_int_list("--seq-lens", o.seq_lens_or("128,512"));
-  grid.runs = static_cast<int>(parse_int("--runs", o.runs, 1, 1000000));
-  grid.warmup = static_cast<int>(parse_int("--warmup", o.warmup, 0, 1000000));
-  if (!o.config.empty()) config_flag(o.config);   // checked before anything is built or opened
-  if (!o.model.empty()) require_model_dir("--model", o.model);
+  const bool default_run = o.model.empty() && o.config.empty() && o.models.empty();
+  const std::vector<bench::ModelSpec> specs = model_specs(o);
+  bench::BenchGrid grid = default_run ? bench::default_bench_grid() : bench::BenchGrid{};
+  apply_grid_flags(o, grid);
+  // Every model is resolved (config, overrides, mechanism) before any weights are drawn, so a
+  // bad one fails at once rather than after the others' cells.
+  std::vector<bench::BenchModel> models;
+  std::vector<slimformer::EncoderConfig> configs;
+  parse_attention_flag(o.attention);   // its syntax, with the flag's name in the message
+  for (bench::ModelSpec spec : specs) {
+    const bool from_flag = !o.attention.empty() && spec.attention.empty();
+    if (from_flag) spec.attention = o.attention;
+    try {
+      models.push_back(bench::resolve_model(spec));
+    } catch (const slimformer::InputError& e) {
+      throw slimformer::InputError((from_flag ? "--attention" : model_flag(o)) + ": " + e.what());
+    }
+    configs.push_back(models.back().config);
+  }
+  try {
+    bench::check_grid(grid, configs);
+  } catch (const slimformer::InputError& e) {
+    throw slimformer::InputError(std::string("bench grid: ") + e.what());
+  }
   const size_t limit = memory_limit(o.max_memory);
   apply_threads(o.threads);
-  Outputs outputs(o);
-
-  // A folder's config is read (weights only mmapped) and a built-in one known before any weights
-  // are drawn, so a bad grid or mechanism fails at once.
-  std::shared_ptr<const slimformer::Checkpoint> ckpt;
-  const auto check = [&](const slimformer::EncoderConfig& config) {
-    check_seq_lens(grid.seq_lens, config);
-    slimformer::bench::check_grid(grid, config);
-    if (!spec.empty()) build_attention_flag(spec, slimformer::attention_context(config));
-  };
-  if (!o.model.empty()) {
-    ckpt = std::make_shared<const slimformer::Checkpoint>(o.model);
-    check(ckpt->config());
-  } else {
-    const slimformer::EncoderConfig config = config_flag(o.config);
-    check(config);
-    ckpt = slimformer::random_checkpoint(config, 0);
-  }
-  const slimformer::Encoder encoder(ckpt, spec);   // the spec runs in every layer
+  BenchOutputs outputs(output_options(o, default_run));
+  const bench::Environment env = bench::collect_environment();
   apply_memory_limit(limit);
-  outputs.write(slimformer::bench::run_grid(encoder, o.model.empty() ? o.config : o.model, grid));
+  const auto records = bench::run_models(models, grid, print_progress);
+  outputs.write(records, env, plot_title(default_run ? "efficient attention against full" : "forward pass"));
   return 0;
 }
 
@@ -145,33 +191,53 @@ int run_model(const BenchOptions& o) {
 
 Runner add_bench(CLI::App& root) {
   auto o = std::make_shared<BenchOptions>();
-  CLI::App* cmd = root.add_subcommand("bench", "Time the forward pass (or one attention layer) and measure its memory");
+  CLI::App* cmd = root.add_subcommand(
+      "bench", "Time the forward pass and measure its memory over batch sizes x sequence lengths, as tables, CSV, "
+               "JSON and plots (with no model named: the efficient-attention comparisons, into ./bench-results/)");
   cmd->add_option("--model", o->model, "Model folder (no tokenizer needed: token ids are seeded)")->type_name("DIR");
-  cmd->add_option("--config", o->config, "Built-in configuration with seeded random weights: bert-base, "
-                                         "distilbert-base, minilm-l6, roberta-base")->type_name("NAME");
-  cmd->add_option("--attention", o->attention, "Attention mechanism for every layer, e.g. exact or "
-                                               "sliding:window=256+global:first=1 (default: the model's own)")
+  cmd->add_option("--config", o->config, "Built-in configuration with seeded random weights, with overrides: "
+                                         "NAME[:KEY=VALUE,...], e.g. longformer-base-4096:attention_window=4")
+      ->type_name("SPEC");
+  cmd->add_option("--models", o->models, "Several models in one run: [LABEL=]SPEC,... (SPEC: a built-in or folder "
+                                         "with overrides; KEY attention=... picks its mechanism)")
+      ->type_name("LIST");
+  cmd->add_option("--attention", o->attention, "Attention mechanism for every layer of every model, e.g. exact or "
+                                               "sliding:window=256+global:first=1 (default: each model's own)")
       ->type_name("SPEC");
   cmd->add_flag("--attention-only", o->attention_only, "Time one attention layer alone on seeded random Q, K, V "
-                                                       "(needs --attention; no --model or --config)");
+                                                       "(needs --attention; no model)");
   cmd->add_option("--heads", o->heads, "--attention-only: heads (default 12)")->type_name("N");
   cmd->add_option("--head-dim", o->head_dim, "--attention-only: dimensions per head (default 64)")->type_name("N");
-  o->batch_sizes_flag = cmd->add_option("--batch-sizes", o->batch_sizes, "Comma-separated batch sizes (default 1,8; --attention-only: 1)")
-      ->type_name("N,N,...");
+  o->batch_sizes_flag = cmd->add_option("--batch-sizes", o->batch_sizes, "Comma-separated batch sizes (default 1,8; "
+                                                                          "default run and --attention-only: 1)")
+                            ->type_name("N,N,...");
   o->seq_lens_flag = cmd->add_option("--seq-lens", o->seq_lens, "Comma-separated sequence lengths (default 128,512; "
-                                             "--attention-only: 512,1024,2048,4096)")->type_name("N,N,...");
-  cmd->add_option("--runs", o->runs, "Timed forward passes per cell (default 10)")->type_name("N");
-  cmd->add_option("--warmup", o->warmup, "Untimed forward passes before them (default 2)")->type_name("N");
+                                                                "default run: 128 ... 4096; --attention-only: 512 ... 4096)")
+                         ->type_name("N,N,...");
+  o->runs_flag = cmd->add_option("--runs", o->runs, "Timed forward passes per cell (default 10; default run: 3)")->type_name("N");
+  o->warmup_flag = cmd->add_option("--warmup", o->warmup, "Untimed forward passes before them, after the first one "
+                                                          "that measures memory (default 2; default run: 0)")
+                       ->type_name("N");
+  o->time_limit_flag = cmd->add_option("--time-limit", o->time_limit, "Seconds a cell may take: fewer runs past it, N/A "
+                                                                      "when one forward alone is longer (default none; "
+                                                                      "default run: 60)")
+                           ->type_name("SECONDS");
   cmd->add_option("--max-memory", o->max_memory, "Most activation memory a cell may hold, e.g. 8G; a cell needing "
                                                  "more is reported N/A (default: 3/4 of the machine's memory)")
       ->type_name("SIZE");
+  cmd->add_flag("--training", o->training, "Time forward + backward (not available yet: says so)");
+  cmd->add_option("--output-dir", o->output_dir, "Write report.txt, results.json, results.csv and the speed and "
+                                                 "memory plots (.png, .svg) here (default run: a new folder in "
+                                                 "./bench-results/)")
+      ->type_name("DIR");
+  cmd->add_flag("--no-plots", o->no_plots, "Write no plots (no gnuplot needed)");
   cmd->add_option("--json", o->json, "Write the records as JSON (atomically)")->type_name("FILE");
   cmd->add_option("--csv", o->csv, "Write the records as CSV (atomically)")->type_name("FILE");
   add_threads_flag(cmd, &o->threads);
   const Runner compare = add_bench_compare(cmd);
   return [o, cmd, compare] {
     if (cmd->got_subcommand("compare")) return compare();
-    return o->attention_only ? run_attention_only(*o) : run_model(*o);
+    return o->attention_only ? run_attention_only(*o) : run_models(*o);
   };
 }
 
