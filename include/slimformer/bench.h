@@ -122,7 +122,7 @@ std::vector<BenchRecord> run_models(const std::vector<BenchModel>& models, const
 
 // `slimformer bench` with no model named: Longformer-base-4096 with window 512 and 4,
 // BigBird-RoBERTa-base sparse and full, the Reformer-shaped model with LSH and full, and BERT-base
-// (positions stretched to 4096) with exact attention; batch 1 over 128 ... 4096 tokens, 3 runs,
+// (positions stretched to 4096) with exact attention; batch 1 over 128 ... 4096 tokens, 5 runs,
 // a 60 s limit per cell.
 std::vector<ModelSpec> default_bench_models();
 BenchGrid default_bench_grid();

@@ -21,7 +21,7 @@ BenchGrid default_bench_grid() {
   BenchGrid g;
   g.batch_sizes = {1};
   g.seq_lens = {128, 256, 512, 1024, 2048, 4096};
-  g.runs = 3;
+  g.runs = 5;
   g.warmup = 0;          // the first forward of each cell (memory) already warms it
   g.time_limit_s = 60;
   return g;

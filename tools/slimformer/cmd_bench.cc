@@ -214,7 +214,7 @@ Runner add_bench(CLI::App& root) {
   o->seq_lens_flag = cmd->add_option("--seq-lens", o->seq_lens, "Comma-separated sequence lengths (default 128,512; "
                                                                 "default run: 128 ... 4096; --attention-only: 512 ... 4096)")
                          ->type_name("N,N,...");
-  o->runs_flag = cmd->add_option("--runs", o->runs, "Timed forward passes per cell (default 10; default run: 3)")->type_name("N");
+  o->runs_flag = cmd->add_option("--runs", o->runs, "Timed forward passes per cell (default 10; default run: 5)")->type_name("N");
   o->warmup_flag = cmd->add_option("--warmup", o->warmup, "Untimed forward passes before them, after the first one "
                                                           "that measures memory (default 2; default run: 0)")
                        ->type_name("N");
