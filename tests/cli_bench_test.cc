@@ -118,6 +118,23 @@ TEST(CliBench, SeveralModelsIntoAnOutputFolder) {
   }
 }
 
+TEST(CliBench, FolderWithOverrides) {
+  const std::string dir = make_temp_dir();
+  const std::string model = model_dir("bert-tiny");
+  const CommandResult r = run_cli("bench --model " + q(model + ":num_hidden_layers=1,attention=full") + kFastGrid +
+                                  " --json " + q(dir + "/r.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json rec = nlohmann::json::parse(read_file(dir + "/r.json")).at("records")[0];
+  EXPECT_EQ(rec.at("config"), model + ":num_hidden_layers=1,attention=full");
+  EXPECT_EQ(rec.at("attention"), "full");
+  // One of bert-tiny's two layers: embeddings (1000 + 128 + 2 rows of 64, LayerNorm), one layer
+  // (4 x 64 x 64 + 2 x 64 x 256 + biases and LayerNorms) and the pooler.
+  const uint64_t params = (1000 + 128 + 2) * 64 + 2 * 64 + (4 * (64 * 64 + 64) + 2 * 2 * 64 + 64 * 256 + 256 + 256 * 64 + 64) +
+                          64 * 64 + 64;
+  EXPECT_EQ(rec.at("weights_bytes").get<uint64_t>(), params * 4);
+  expect_one_line_error(run_cli("bench --model " + q(model + "-missing:attention=full") + kFastGrid), {"--model", "-missing"});
+}
+
 TEST(CliBench, CellsPastTheTimeLimitAreNA) {
   const std::string dir = make_temp_dir();
   const CommandResult r = run_cli("bench --model " + q(model_dir("bert-tiny")) + kFastGrid + " --time-limit 0.000001 --json " +

@@ -134,12 +134,12 @@ std::vector<bench::ModelSpec> model_specs(const BenchOptions& o) {
       return {spec};
     }
     if (!o.model.empty()) {
-      require_model_dir("--model", o.model);
-      return {bench::parse_model_spec(o.model)};
+      bench::ModelSpec spec = bench::parse_model_spec(o.model);
+      require_model_dir("--model", spec.source);
+      return {spec};
     }
   } catch (const slimformer::InputError& e) {
-    throw slimformer::InputError(model_flag(o) +
-                                 ": " + e.what());
+    throw slimformer::InputError(model_flag(o) + ": " + e.what());
   }
   return bench::default_bench_models();
 }
