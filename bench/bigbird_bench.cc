@@ -12,38 +12,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "attention_bench_util.h"
 #include "slimformer/attention.h"
 #include "slimformer/memory.h"
 #include "slimformer/threads.h"
 
 namespace {
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  for (std::string item; std::getline(ss, item, sep);) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
-// uniform in [-1, 1), cheap and deterministic: the values only need to be ordinary numbers
-std::vector<float> filled(int64_t n) {
-  std::vector<float> v(static_cast<size_t>(n));
-  uint32_t x = 12345;
-  for (auto& f : v) {
-    x = x * 1664525u + 1013904223u;
-    f = static_cast<float>(x >> 8) / 8388608.0f - 1.0f;
-  }
-  return v;
-}
 
 struct Cell {
   double median_ms = 0, scratch_mib = 0, peak_mib = 0, rss_growth_mib = 0;
@@ -51,20 +29,10 @@ struct Cell {
 };
 
 Cell measure(const std::string& spec, int64_t n, int64_t heads, int64_t head_dim, int runs) {
-  const int64_t width = heads * head_dim;
-  const std::vector<float> qkv = filled(n * 3 * width);
-  std::vector<float> out(static_cast<size_t>(n * width), 0.0f);
-  slimformer::AttentionContext ctx;
-  ctx.num_layers = 1;
-  ctx.heads = heads;
-  ctx.head_dim = head_dim;
-  ctx.max_seq = n;
-  const auto attention = slimformer::make_attention(slimformer::AttentionSpec::parse(spec), ctx);
-  slimformer::AttentionIO io;
-  io.batch = 1, io.seq = n, io.heads = heads, io.head_dim = head_dim;
-  io.q = qkv.data(), io.k = qkv.data() + width, io.v = qkv.data() + 2 * width;
-  io.in_row_stride = 3 * width;
-  io.out = out.data(), io.out_row_stride = width;
+  const slimbench::LayerBuffers layer(1, n, heads, head_dim);
+  const auto attention =
+      slimformer::make_attention(slimformer::AttentionSpec::parse(spec), slimbench::one_layer(heads, head_dim, n));
+  const slimformer::AttentionIO& io = layer.io;
   slimformer::AttentionScratch scratch;
   const size_t rss_before = slimformer::process_rss_bytes();
   const size_t live = slimformer::live_bytes();
@@ -72,14 +40,13 @@ Cell measure(const std::string& spec, int64_t n, int64_t heads, int64_t head_dim
   attention->forward(io, scratch);   // untimed: grows the scratch
   std::vector<double> ms;
   for (int r = 0; r < runs; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
+    const double t0 = slimbench::wall_ms();
     attention->forward(io, scratch);
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    ms.push_back(slimbench::wall_ms() - t0);
   }
-  std::sort(ms.begin(), ms.end());
-  const double mib = 1024.0 * 1024.0;
+  const double mib = slimbench::kMiB;
   Cell c;
-  c.median_ms = ms[ms.size() / 2];
+  c.median_ms = slimbench::median(ms);
   c.scratch_mib = static_cast<double>(scratch.bytes()) / mib;
   c.peak_mib = static_cast<double>(slimformer::peak_bytes() - live) / mib;
   c.rss_growth_mib = static_cast<double>(slimformer::process_peak_rss_bytes() - rss_before) / mib;
@@ -135,8 +102,8 @@ int main(int argc, char** argv) {
               runs);
   std::printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
   std::fflush(stdout);
-  for (const std::string& spec : split(specs, ';')) {
-    for (const std::string& len : split(lengths, ',')) {
+  for (const std::string& spec : slimbench::split(specs, ';')) {
+    for (const std::string& len : slimbench::split(lengths, ',')) {
       const int64_t n = std::stoll(len);
       if (spec.rfind("full", 0) == 0 && n > full_max) continue;
       Cell c;

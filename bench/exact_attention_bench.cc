@@ -11,40 +11,16 @@
 // the fastest sample in parentheses, and each spec's median over the first spec's; a second row
 // ("cpu") gives the same for the process's CPU time per forward (all threads together), a third
 // the scratch each mechanism asked for (AttentionScratch::bytes()).
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
-#include <time.h>
-
+#include "attention_bench_util.h"
 #include "slimformer/attention.h"
 #include "slimformer/threads.h"
 
 namespace {
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  for (std::string item; std::getline(ss, item, sep);) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
-// uniform in [-1, 1), cheap and deterministic: the values only need to be ordinary numbers
-std::vector<float> filled(int64_t n) {
-  std::vector<float> v(static_cast<size_t>(n));
-  uint32_t x = 12345;
-  for (auto& f : v) {
-    x = x * 1664525u + 1013904223u;
-    f = static_cast<float>(x >> 8) / 8388608.0f - 1.0f;
-  }
-  return v;
-}
 
 struct Runner {
   std::unique_ptr<slimformer::Attention> attention;
@@ -52,18 +28,6 @@ struct Runner {
   int calls = 1;
   std::vector<double> samples_ms, cpu_ms;
 };
-
-// CPU time of the whole process (all threads): on a loaded machine it counts the work done, not
-// the time spent waiting for a core (run with OMP_WAIT_POLICY=passive so idle threads do not spin).
-double cpu_ms() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
-}
-
-double now_ms() {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 }  // namespace
 
@@ -75,8 +39,8 @@ int main(int argc, char** argv) {
   double min_ms = 40.0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
-    if (flag == "--specs") specs = split(value, ';');
-    else if (flag == "--shapes") shapes = split(value, ',');
+    if (flag == "--specs") specs = slimbench::split(value, ';');
+    else if (flag == "--shapes") shapes = slimbench::split(value, ',');
     else if (flag == "--heads") heads = std::stoll(value);
     else if (flag == "--head-dim") head_dim = std::stoll(value);
     else if (flag == "--threads") threads = std::stoi(value);
@@ -96,38 +60,32 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < 2 * specs.size() - 1; ++i) std::printf("---|");
   std::printf("\n");
   for (const std::string& shape : shapes) {
-    const auto bn = split(shape, 'x');
-    const int64_t batch = std::stoll(bn.at(0)), n = std::stoll(bn.at(1)), width = heads * head_dim;
+    const auto bn = slimbench::split(shape, 'x');
+    const int64_t batch = std::stoll(bn.at(0)), n = std::stoll(bn.at(1));
     // BxNr: ragged, sequence b holds n (b + 1) / B tokens, the rest padding
     std::vector<int64_t> mask;
     if (shape.back() == 'r') {
       for (int64_t b = 0; b < batch; ++b)
         for (int64_t t = 0; t < n; ++t) mask.push_back(t < n * (b + 1) / batch ? 1 : 0);
     }
-    const std::vector<float> qkv = filled(batch * n * 3 * width);
-    std::vector<float> out(static_cast<size_t>(batch * n * width), 0.0f);
-    slimformer::AttentionIO io;
-    io.batch = batch, io.seq = n, io.heads = heads, io.head_dim = head_dim;
-    io.q = qkv.data(), io.k = qkv.data() + width, io.v = qkv.data() + 2 * width;
-    io.in_row_stride = 3 * width;
-    io.out = out.data(), io.out_row_stride = width;
-    io.mask = mask.empty() ? nullptr : mask.data();
-    slimformer::AttentionContext ctx;
-    ctx.heads = heads, ctx.head_dim = head_dim, ctx.max_seq = n;
+    slimbench::LayerBuffers layer(batch, n, heads, head_dim);
+    layer.io.mask = mask.empty() ? nullptr : mask.data();
+    const slimformer::AttentionIO& io = layer.io;
+    const slimformer::AttentionContext ctx = slimbench::one_layer(heads, head_dim, n);
     std::vector<Runner> runners(specs.size());
     for (size_t s = 0; s < specs.size(); ++s) {
       Runner& r = runners[s];
       r.attention = slimformer::make_attention(slimformer::AttentionSpec::parse(specs[s]), ctx);
-      const double t0 = now_ms();
+      const double t0 = slimbench::wall_ms();
       r.attention->forward(io, r.scratch);   // untimed
-      r.calls = std::max(1, static_cast<int>(min_ms / std::max(0.01, now_ms() - t0)));
+      r.calls = std::max(1, static_cast<int>(min_ms / std::max(0.01, slimbench::wall_ms() - t0)));
     }
     for (int round = 0; round < rounds; ++round) {
       for (Runner& r : runners) {
-        const double t0 = now_ms(), c0 = cpu_ms();
+        const double t0 = slimbench::wall_ms(), c0 = slimbench::cpu_ms();
         for (int c = 0; c < r.calls; ++c) r.attention->forward(io, r.scratch);
-        r.samples_ms.push_back((now_ms() - t0) / r.calls);
-        r.cpu_ms.push_back((cpu_ms() - c0) / r.calls);
+        r.samples_ms.push_back((slimbench::wall_ms() - t0) / r.calls);
+        r.cpu_ms.push_back((slimbench::cpu_ms() - c0) / r.calls);
       }
     }
     std::vector<double> medians;

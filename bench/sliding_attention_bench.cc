@@ -11,48 +11,20 @@
 // forwards as fill --min-ms. Printed: median wall ms, median process CPU ms per forward (all
 // threads; run with OMP_WAIT_POLICY=passive so waiting threads do not spin), each over the first
 // spec's, and the memory columns. `full` is skipped above --full-max (its scores are h n^2 floats).
-#include <time.h>
-
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "attention_bench_util.h"
 #include "slimformer/attention.h"
 #include "slimformer/memory.h"
-#include "slimformer/tensor.h"
 #include "slimformer/threads.h"
 
 namespace {
 
 using namespace slimformer;
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  for (std::string item; std::getline(ss, item, sep);) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
-double cpu_ms() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
-}
-
-double now_ms() {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
+using namespace slimbench;
 
 struct Runner {
   std::string spec;
@@ -62,8 +34,6 @@ struct Runner {
   std::vector<double> wall, cpu;
   double peak_mib = 0, scratch_mib = 0;
 };
-
-constexpr double kMiB = 1024.0 * 1024.0;
 
 }  // namespace
 
@@ -96,22 +66,11 @@ int main(int argc, char** argv) {
   std::printf("|---|---|---|---|---|---|---|---|---|\n");
   std::vector<double> last_peak(specs.size(), 0.0);
   for (const std::string& len : lengths) {
-    const int64_t n = std::stoll(len), width = heads * head_dim;
-    Tensor qkv = Tensor::empty({n, 3 * width});
-    Tensor out = Tensor::empty({n, width});
-    uint32_t x = 12345;   // uniform in [-1, 1): ordinary numbers, deterministic
-    for (int64_t i = 0; i < qkv.numel(); ++i) {
-      x = x * 1664525u + 1013904223u;
-      qkv.data<float>()[i] = static_cast<float>(x >> 8) / 8388608.0f - 1.0f;
-    }
-    AttentionIO io;
-    io.batch = 1, io.seq = n, io.heads = heads, io.head_dim = head_dim;
-    io.q = qkv.data<float>(), io.k = io.q + width, io.v = io.q + 2 * width;
-    io.in_row_stride = 3 * width;
-    io.out = out.data<float>(), io.out_row_stride = width;
-    AttentionContext ctx;
-    ctx.heads = heads, ctx.head_dim = head_dim, ctx.max_seq = n;
-    const double held_mib = static_cast<double>(qkv.nbytes() + out.nbytes()) / kMiB;
+    const int64_t n = std::stoll(len);
+    const LayerBuffers layer(1, n, heads, head_dim);
+    const AttentionIO& io = layer.io;
+    const AttentionContext ctx = one_layer(heads, head_dim, n);
+    const double held_mib = static_cast<double>(layer.bytes()) / kMiB;
     std::vector<Runner> runners;
     for (const std::string& spec : specs) {
       if (spec.rfind("full", 0) == 0 && n > full_max) continue;
@@ -120,18 +79,18 @@ int main(int argc, char** argv) {
       r.attention = make_attention(AttentionSpec::parse(spec), ctx);
       const size_t live = live_bytes();
       reset_peak_bytes();
-      const double t0 = now_ms();
+      const double t0 = wall_ms();
       r.attention->forward(io, r.scratch);   // untimed; grows the scratch
-      r.calls = std::max(1, static_cast<int>(min_ms / std::max(0.01, now_ms() - t0)));
+      r.calls = std::max(1, static_cast<int>(min_ms / std::max(0.01, wall_ms() - t0)));
       r.peak_mib = held_mib + static_cast<double>(peak_bytes() - live) / kMiB;
       r.scratch_mib = static_cast<double>(r.scratch.bytes()) / kMiB;
       runners.push_back(std::move(r));
     }
     for (int round = 0; round < rounds; ++round) {
       for (Runner& r : runners) {
-        const double t0 = now_ms(), c0 = cpu_ms();
+        const double t0 = wall_ms(), c0 = cpu_ms();
         for (int c = 0; c < r.calls; ++c) r.attention->forward(io, r.scratch);
-        r.wall.push_back((now_ms() - t0) / r.calls);
+        r.wall.push_back((wall_ms() - t0) / r.calls);
         r.cpu.push_back((cpu_ms() - c0) / r.calls);
       }
     }
