@@ -10,6 +10,7 @@
 #include "slimformer/bench.h"
 #include "slimformer/builtin.h"
 #include "slimformer/error.h"
+#include "slimformer/memory.h"
 
 using namespace slimformer;
 using namespace slimformer::bench;
@@ -184,4 +185,48 @@ TEST(BenchRun, EnvironmentNamesMachineBuildAndLibraries) {
   EXPECT_NE(env[0].second.find("(commit "), std::string::npos) << env[0].second;
   const std::string text = format_environment({{"cpu", "X"}, {"threads", "2"}});
   EXPECT_EQ(text, "ENVIRONMENT\n  cpu:     X\n  threads: 2\n");
+}
+
+// --max-memory counts from each model's loaded weights: a limit far below the weights (47 MB of
+// MiniLM's embeddings) still measures cells that fit it, and one below a cell's needs is N/A.
+TEST(BenchRun, ActivationLimitCountsFromTheLoadedWeights) {
+  BenchGrid g;
+  g.batch_sizes = {1};
+  g.seq_lens = {8};
+  g.runs = 1;
+  g.warmup = 0;
+  g.max_activation_bytes = size_t(8) << 20;
+  auto recs = run_models({tiny_model("fits")}, g);
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].na_reason, "");
+  EXPECT_GT(recs[0].weights_bytes, g.max_activation_bytes);
+  EXPECT_LT(recs[0].peak_activation_bytes, g.max_activation_bytes);
+  g.max_activation_bytes = 1024;
+  recs = run_models({tiny_model("too small")}, g);
+  EXPECT_EQ(recs[0].na_reason, "out of memory (limit 1.0 KiB)");
+  EXPECT_EQ(live_limit_bytes(), 0u);   // the limit ends with the grid
+}
+
+// A built-in's drawn weights are freed once the encoder has packed them: the process holds them
+// once, not twice.
+TEST(BenchRun, EncoderDoesNotKeepTheDrawnCheckpoint) {
+  const BenchModel m = tiny_model("tiny");
+  const size_t before = live_bytes();
+  std::shared_ptr<const Checkpoint> ckpt = load_checkpoint(m);
+  const size_t drawn = live_bytes() - before;
+  std::weak_ptr<const Checkpoint> weak = ckpt;
+  Encoder enc(ckpt, m.attention);
+  EXPECT_GT(drawn, 40u << 20);   // MiniLM's embeddings and one layer
+  ckpt.reset();
+  EXPECT_TRUE(weak.expired());
+  // What is left of the drawn tensors is what the encoder reads in place (embeddings, norms,
+  // biases); the layer's linear weights (4 x 384^2 + 2 x 384 x 1536 floats) are gone.
+  const size_t linear = size_t(4 * 384 * 384 + 2 * 384 * 1536) * 4;
+  EXPECT_LE(live_bytes() - before, drawn - linear);
+  Batch b;
+  b.batch = 1;
+  b.seq = 4;
+  b.ids = {5, 6, 7, 8};
+  b.mask.assign(4, 1);
+  EXPECT_EQ(enc.forward(b).last_hidden_state.shape(), (Shape{1, 4, 384}));
 }

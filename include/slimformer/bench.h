@@ -75,6 +75,9 @@ struct BenchGrid {
   // warm-ups, then fewer runs: the record says how many were done); one whose first forward alone
   // takes longer is N/A, and so are the cells needing as much or more (larger batch and length).
   double time_limit_s = 0;
+  // Most bytes a cell may hold in the counting allocator above what is live when the grid starts
+  // (the model's weights already loaded); 0: no limit. A cell needing more is N/A.
+  size_t max_activation_bytes = 0;
 };
 
 // InputError naming the field ("batch size", "sequence length", "runs", "warmup") if the grid is
@@ -138,6 +141,7 @@ struct AttentionGrid {
   int warmup = 2;
   uint64_t seed = 0;                 // Q, K and V are drawn from it
   double time_limit_s = 0;           // as BenchGrid's
+  size_t max_activation_bytes = 0;   // as BenchGrid's
 };
 
 // InputError naming the field if a list is empty, a value is not positive, or B x T x 3 x heads x

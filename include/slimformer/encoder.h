@@ -27,7 +27,8 @@ class Encoder {
   // Builds from a checkpoint; F32 weights are used in place (mmapped), others converted once.
   // ModelError naming the tensor and expected shape if one is missing or misshapen. Attention
   // runs the given mechanism, or the model's own (default_attention(config)) when `attention`
-  // is empty; InputError for a bad spec.
+  // is empty; InputError for a bad spec. The encoder keeps what it reads (packed copies of the
+  // linear weights, the other tensors in place), not the checkpoint itself.
   explicit Encoder(std::shared_ptr<const Checkpoint> checkpoint, const AttentionSpec& attention = {});
   ~Encoder();
   const EncoderConfig& config() const;

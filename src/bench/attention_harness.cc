@@ -121,6 +121,7 @@ BenchRecord run_attention_cell(const Attention& attention, const AttentionGrid& 
 std::vector<BenchRecord> run_attention_grid(const Attention& attention, const AttentionGrid& g,
                                             const std::function<void(const BenchRecord&)>& on_record) {
   check_attention_grid(g);
+  const LiveLimit limit(g.max_activation_bytes);
   std::vector<BenchRecord> out;
   FailedCells failed;
   for (int64_t b : g.batch_sizes) {

@@ -34,6 +34,25 @@ inline std::string out_of_memory_reason() {
   return buf;
 }
 
+// Sets the counting allocator's limit to `bytes` above what is live now for the grid's lifetime
+// (0: leaves it as it is), so a cell too large for the machine fails its allocation at once and is
+// N/A, instead of an overcommitting kernel granting it and the OOM killer ending the process.
+class LiveLimit {
+ public:
+  explicit LiveLimit(size_t bytes) : before_(live_limit_bytes()), set_(bytes > 0) {
+    if (set_) set_live_limit_bytes(live_bytes() + bytes);
+  }
+  ~LiveLimit() {
+    if (set_) set_live_limit_bytes(before_);
+  }
+  LiveLimit(const LiveLimit&) = delete;
+  LiveLimit& operator=(const LiveLimit&) = delete;
+
+ private:
+  size_t before_;
+  bool set_;
+};
+
 // Times, runs and warm-ups done (or the N/A reason) and the peak from a cell's timing.
 void fill_timing(BenchRecord& r, const CellTiming& t, size_t peak_activation_bytes);
 

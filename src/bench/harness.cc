@@ -157,6 +157,7 @@ BenchRecord run_cell(const Encoder& encoder, const std::string& model, int64_t b
 std::vector<BenchRecord> run_grid(const Encoder& encoder, const std::string& model, const BenchGrid& grid,
                                   const std::function<void(const BenchRecord&)>& on_record) {
   check_grid_values(grid, encoder.config());
+  const LiveLimit limit(grid.max_activation_bytes);
   std::vector<BenchRecord> out;
   FailedCells failed;
   for (int64_t b : grid.batch_sizes) {

@@ -13,7 +13,10 @@
 namespace slimformer {
 
 struct Encoder::Impl {
-  std::shared_ptr<const Checkpoint> checkpoint;
+  // The config, not the checkpoint: the weights hold the tensors they still read (embeddings,
+  // biases, norms; views keep a folder's mapping alive), so an in-memory checkpoint's linear
+  // weights, packed copies of which the kernels read, are freed once the caller lets go of it.
+  EncoderConfig config;
   model::EncoderWeights weights;
   std::unique_ptr<Attention> attention;
   // The last forward's workspace, kept for the next one of the same shape: fresh buffers of
@@ -94,16 +97,16 @@ Tensor copy_of(const Tensor& t) {
 Encoder::Encoder(std::shared_ptr<const Checkpoint> checkpoint, const AttentionSpec& attention)
     : impl_(std::make_unique<Impl>()) {
   if (!checkpoint) throw ModelError("Encoder needs a checkpoint, got null");
-  impl_->checkpoint = std::move(checkpoint);
-  const EncoderConfig& c = impl_->checkpoint->config();
+  impl_->config = checkpoint->config();
+  const EncoderConfig& c = impl_->config;
   // The mechanism first: a bad spec fails before the weights are packed.
   impl_->attention = make_attention(attention.empty() ? default_attention(c) : attention, attention_context(c));
-  impl_->weights = model::load_weights(*impl_->checkpoint, model::tensor_names_for(*impl_->checkpoint), c.activation);
+  impl_->weights = model::load_weights(*checkpoint, model::tensor_names_for(*checkpoint), c.activation);
 }
 
 Encoder::~Encoder() = default;
 
-const EncoderConfig& Encoder::config() const { return impl_->checkpoint->config(); }
+const EncoderConfig& Encoder::config() const { return impl_->config; }
 const Attention& Encoder::attention() const { return *impl_->attention; }
 bool Encoder::has_pooler() const { return impl_->weights.has_pooler; }
 int64_t Encoder::parameter_count() const { return impl_->weights.parameter_count; }

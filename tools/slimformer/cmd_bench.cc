@@ -62,11 +62,6 @@ size_t memory_limit(const std::string& text) {
   return text.empty() ? slimformer::available_memory_bytes() / 4 * 3 : parse_bytes("--max-memory", text);
 }
 
-// Set just before the grid runs: the counting allocator then refuses to hold more than `limit`
-// bytes above what is live now, so a cell too large for the machine is reported N/A instead of
-// being ended by the OOM killer.
-void apply_memory_limit(size_t limit) { slimformer::set_live_limit_bytes(slimformer::live_bytes() + limit); }
-
 BenchOutputOptions output_options(const BenchOptions& o, bool default_run) {
   BenchOutputOptions out;
   out.json = o.json;
@@ -93,11 +88,10 @@ int run_attention_only(const BenchOptions& o) {
   if (!o.head_dim.empty()) grid.head_dim = parse_int("--head-dim", o.head_dim, 1, 65536);
   bench::check_attention_grid(grid);
   const auto attention = build_attention_flag(spec, bench::attention_only_context(grid));
-  const size_t limit = memory_limit(o.max_memory);
+  grid.max_activation_bytes = memory_limit(o.max_memory);
   apply_threads(o.threads);
   BenchOutputs outputs(output_options(o, false));
   const bench::Environment env = bench::collect_environment();
-  apply_memory_limit(limit);
   bench::RunProgress progress;
   progress.cells = grid.batch_sizes.size() * grid.seq_lens.size();
   const auto start = std::chrono::steady_clock::now();
@@ -177,11 +171,10 @@ int run_models(const BenchOptions& o) {
   } catch (const slimformer::InputError& e) {
     throw slimformer::InputError(std::string("bench grid: ") + e.what());
   }
-  const size_t limit = memory_limit(o.max_memory);
+  grid.max_activation_bytes = memory_limit(o.max_memory);   // counted from each model's weights on
   apply_threads(o.threads);
   BenchOutputs outputs(output_options(o, default_run));
   const bench::Environment env = bench::collect_environment();
-  apply_memory_limit(limit);
   const auto records = bench::run_models(models, grid, print_progress);
   outputs.write(records, env, plot_title(default_run ? "efficient attention against full" : "forward pass"));
   return 0;
