@@ -54,11 +54,12 @@ std::vector<BenchRecord> run_models(const std::vector<BenchModel>& models, const
   };
 
   for (size_t m = 0; m < models.size(); ++m) {
-    // The previous model's weights are freed; hand the heap's free pages back too, so its
-    // resident memory does not count in this model's peak RSS.
-    malloc_trim(0);
     const BenchModel& model = models[m];
     const Encoder encoder(load_checkpoint(model, grid.seed), model.attention);
+    // The previous model and this one's drawn checkpoint (freed once packed) went back to the
+    // heap; hand its free pages back to the system too, so they do not count in this model's
+    // peak RSS.
+    malloc_trim(0);
     auto cell_start = Clock::now();   // loading is in the elapsed time, not in a cell's rate
     size_t cell = 0;
     run_grid(encoder, model.spec.label, grid, [&](const BenchRecord& record) {
