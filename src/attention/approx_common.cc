@@ -3,6 +3,8 @@
 #include <cmath>
 #include <numbers>
 
+#include "core/splitmix.h"
+
 namespace slimformer::attention::approx {
 
 Head head_of(const AttentionIO& io, int64_t b, int64_t h) {
@@ -24,12 +26,7 @@ float score_scale(const AttentionIO& io) {
   return io.scale != 0.0f ? io.scale : 1.0f / std::sqrt(static_cast<float>(io.head_dim));
 }
 
-uint64_t NormalStream::bits() {
-  uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
+uint64_t NormalStream::bits() { return rng::splitmix64(state_); }
 
 double NormalStream::next() {
   if (has_spare_) {
@@ -50,10 +47,7 @@ uint64_t derive_seed(uint64_t seed, uint64_t a, uint64_t b, uint64_t c) {
   uint64_t s = seed;
   for (uint64_t part : {a, b, c}) {
     // splitmix64 finalizer over the running value and the next coordinate
-    uint64_t z = s ^ (part + 0x9E3779B97F4A7C15ULL + (s << 6) + (s >> 2));
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    s = z ^ (z >> 31);
+    s = rng::mix64(s ^ (part + rng::kGolden + (s << 6) + (s >> 2)));
   }
   return s;
 }

@@ -3,22 +3,18 @@
 #include <algorithm>
 #include <cassert>
 
+#include "core/splitmix.h"
+
 namespace slimformer::attention {
 
 namespace {
 
-// splitmix64's output function: the same numbers on every platform (the standard library's
-// distributions are not), so a seed names the same pattern everywhere.
-uint64_t mix(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
+// splitmix64 (core/splitmix.h): the same numbers on every platform, so a seed names the same
+// pattern everywhere.
 class SplitMix64 {
  public:
   explicit SplitMix64(uint64_t seed) : state_(seed) {}
-  uint64_t next() { return mix(state_ += 0x9E3779B97F4A7C15ull); }
+  uint64_t next() { return rng::splitmix64(state_); }
   // Uniform in [0, n), without modulo bias.
   uint64_t below(uint64_t n) {
     const uint64_t threshold = (0 - n) % n;
@@ -58,7 +54,9 @@ void BigBirdLayout::random_blocks(int64_t qb, int64_t head, std::vector<int64_t>
   }
   // seq > (5 + 2r) b gives nb >= 2r + 6, so a row has at least nb - 6 >= 2r allowed blocks:
   // drawing uniformly and redrawing the disallowed and the already drawn ends quickly.
-  SplitMix64 stream(mix(mix(mix(p_.seed ^ 0x6269676269726421ull) ^ uint64_t(layer_)) ^ uint64_t(head)) ^ uint64_t(qb));
+  using rng::mix64;
+  const uint64_t key = mix64(mix64(mix64(p_.seed ^ 0x6269676269726421ull) ^ uint64_t(layer_)) ^ uint64_t(head));
+  SplitMix64 stream(key ^ uint64_t(qb));
   while (static_cast<int64_t>(out.size()) < r_) {
     const int64_t j = 1 + static_cast<int64_t>(stream.below(uint64_t(nb_ - 2)));
     if (bigbird_random_block_allowed(qb, j, nb_) && std::find(out.begin(), out.end(), j) == out.end()) {

@@ -1,5 +1,7 @@
 #include "attention/lsh_hash.h"
 
+#include "core/splitmix.h"
+
 #include <cmath>
 #include <numbers>
 #include <vector>
@@ -7,16 +9,8 @@
 namespace slimformer::attention::lsh {
 namespace {
 
-uint64_t splitmix64(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-double uniform_open0(uint64_t& state) {   // in (0, 1]: log() stays finite
-  return (static_cast<double>(splitmix64(state) >> 11) + 1.0) * 0x1.0p-53;
-}
+using rng::splitmix64;
+using rng::uniform_open0;
 
 float dot(const float* a, const float* b, int64_t n) {
   float s = 0.0f;

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "attention/pattern_union.h"
+#include "core/splitmix.h"
 #include "attention/registry.h"
 #include "slimformer/error.h"
 
@@ -14,12 +15,7 @@ namespace {
 
 constexpr int64_t kDefaultKeys = 3;
 
-uint64_t splitmix64(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
+using rng::splitmix64;
 
 class RandomPart final : public PatternPart {
  public:

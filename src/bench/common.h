@@ -5,17 +5,14 @@
 #include <string>
 
 #include "bench/cell_timing.h"
+#include "core/splitmix.h"
 #include "slimformer/bench.h"
 #include "slimformer/memory.h"
 
 namespace slimformer::bench {
 
-inline uint64_t mix(uint64_t x) {   // splitmix64's finalizer: decorrelates nearby seeds
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
+// splitmix64's first output for state x: decorrelates nearby seeds.
+inline uint64_t mix(uint64_t x) { return rng::splitmix64(x); }
 
 // The N/A reason of a cell whose allocation failed, naming the limit when one was set: what the
 // cell could have added to what is live now (called once the cell's buffers are freed).

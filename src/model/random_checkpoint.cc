@@ -6,12 +6,16 @@
 #include <cstring>
 #include <map>
 
+#include "core/splitmix.h"
 #include "model/weights.h"
 #include "slimformer/builtin.h"
 #include "slimformer/error.h"
 
 namespace slimformer {
 namespace {
+
+using rng::splitmix64;
+using rng::uniform_open0;
 
 // Marsaglia and Tsang's ziggurat (128 layers) for standard normals: one 64-bit draw, a table
 // look-up and a compare almost every time, so bert-base's 110M weights take well under a second.
@@ -47,17 +51,6 @@ const Ziggurat& ziggurat() {
   return z;
 }
 
-uint64_t splitmix64(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-double uniform01(uint64_t& state) {   // in (0, 1]: log() stays finite
-  return (static_cast<double>(splitmix64(state) >> 11) + 1.0) * 0x1.0p-53;
-}
-
 double standard_normal(uint64_t& state) {
   const Ziggurat& z = ziggurat();
   while (true) {
@@ -70,12 +63,12 @@ double standard_normal(uint64_t& state) {
     if (i == 0) {                                // the tail beyond kR
       double t, y;
       do {
-        t = -std::log(uniform01(state)) / Ziggurat::kR;
-        y = -std::log(uniform01(state));
+        t = -std::log(uniform_open0(state)) / Ziggurat::kR;
+        y = -std::log(uniform_open0(state));
       } while (y + y < t * t);
       return hz > 0 ? Ziggurat::kR + t : -Ziggurat::kR - t;
     }
-    if (z.f[i] + uniform01(state) * (z.f[i - 1] - z.f[i]) < std::exp(-0.5 * x * x)) return x;
+    if (z.f[i] + uniform_open0(state) * (z.f[i - 1] - z.f[i]) < std::exp(-0.5 * x * x)) return x;
   }
 }
 
