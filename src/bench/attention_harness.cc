@@ -121,30 +121,10 @@ BenchRecord run_attention_cell(const Attention& attention, const AttentionGrid& 
 std::vector<BenchRecord> run_attention_grid(const Attention& attention, const AttentionGrid& g,
                                             const std::function<void(const BenchRecord&)>& on_record) {
   check_attention_grid(g);
-  const LiveLimit limit(g.max_activation_bytes);
-  std::vector<BenchRecord> out;
-  FailedCells failed;
-  for (int64_t b : g.batch_sizes) {
-    for (int64_t s : g.seq_lens) {
-      const std::string skip = failed.skip_reason(b, s);
-      reset_process_peak_rss();   // the cell's own high-water mark, not an earlier cell's
-      if (!skip.empty()) {
-        out.push_back(identity(attention, g, b, s));
-        out.back().na_reason = skip;
-      } else {
-        try {
-          out.push_back(run_attention_cell(attention, g, b, s));
-        } catch (const std::bad_alloc&) {   // the cell's buffers are freed on the way out
-          out.push_back(identity(attention, g, b, s));
-          out.back().na_reason = out_of_memory_reason();
-        }
-        if (!out.back().na_reason.empty()) failed.add(b, s, out.back().na_reason);
-      }
-      out.back().peak_rss_bytes = process_peak_rss_bytes();
-      if (on_record) on_record(out.back());
-    }
-  }
-  return out;
+  CellMaker make;
+  make.blank = [&](int64_t b, int64_t s) { return identity(attention, g, b, s); };
+  make.run = [&](int64_t b, int64_t s) { return run_attention_cell(attention, g, b, s); };
+  return run_cells(g.batch_sizes, g.seq_lens, g.max_activation_bytes, make, on_record);
 }
 
 }  // namespace slimformer::bench

@@ -1,7 +1,11 @@
 #include "bench/cell_timing.h"
 
+#include <new>
+
 #include <chrono>
 #include <cstdio>
+
+#include "bench/common.h"
 
 namespace slimformer::bench {
 namespace {
@@ -61,6 +65,36 @@ std::string FailedCells::skip_reason(int64_t batch, int64_t seq) const {
     }
   }
   return "";
+}
+
+std::vector<BenchRecord> run_cells(const std::vector<int64_t>& batch_sizes, const std::vector<int64_t>& seq_lens,
+                                   size_t max_activation_bytes, const CellMaker& make,
+                                   const std::function<void(const BenchRecord&)>& on_record) {
+  const LiveLimit limit(max_activation_bytes);
+  std::vector<BenchRecord> out;
+  FailedCells failed;
+  for (int64_t b : batch_sizes) {
+    for (int64_t s : seq_lens) {
+      reset_process_peak_rss();   // the cell's own high-water mark, not an earlier cell's
+      const std::string refused = make.refuse ? make.refuse(b, s) : "";
+      const std::string skip = refused.empty() ? failed.skip_reason(b, s) : refused;
+      if (!skip.empty()) {
+        out.push_back(make.blank(b, s));
+        out.back().na_reason = skip;
+      } else {
+        try {
+          out.push_back(make.run(b, s));
+        } catch (const std::bad_alloc&) {   // the cell's buffers are freed on the way out
+          out.push_back(make.blank(b, s));
+          out.back().na_reason = out_of_memory_reason();
+        }
+        if (!out.back().na_reason.empty()) failed.add(b, s, out.back().na_reason);
+      }
+      out.back().peak_rss_bytes = process_peak_rss_bytes();
+      if (on_record) on_record(out.back());
+    }
+  }
+  return out;
 }
 
 }  // namespace slimformer::bench

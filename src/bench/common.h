@@ -2,7 +2,9 @@
 #pragma once
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "bench/cell_timing.h"
 #include "core/splitmix.h"
@@ -52,5 +54,20 @@ class LiveLimit {
 
 // Times, runs and warm-ups done (or the N/A reason) and the peak from a cell's timing.
 void fill_timing(BenchRecord& r, const CellTiming& t, size_t peak_activation_bytes);
+
+// How a harness makes one cell's record.
+struct CellMaker {
+  std::function<BenchRecord(int64_t batch, int64_t seq)> blank;   // the fields known without running
+  std::function<BenchRecord(int64_t batch, int64_t seq)> run;     // measured (std::bad_alloc: out of memory)
+  std::function<std::string(int64_t batch, int64_t seq)> refuse;  // an N/A reason known up front, "" to run; may be empty
+};
+
+// Every batch size x sequence length, batch sizes outer, under `max_activation_bytes` (LiveLimit):
+// a refused cell, one ruled out by a failed smaller one (FailedCells) or one that runs out of
+// memory is N/A with its reason; each record gets the cell's own peak RSS and goes to `on_record`
+// as soon as it is made.
+std::vector<BenchRecord> run_cells(const std::vector<int64_t>& batch_sizes, const std::vector<int64_t>& seq_lens,
+                                   size_t max_activation_bytes, const CellMaker& make,
+                                   const std::function<void(const BenchRecord&)>& on_record);
 
 }  // namespace slimformer::bench

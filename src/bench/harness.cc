@@ -157,34 +157,21 @@ BenchRecord run_cell(const Encoder& encoder, const std::string& model, int64_t b
 std::vector<BenchRecord> run_grid(const Encoder& encoder, const std::string& model, const BenchGrid& grid,
                                   const std::function<void(const BenchRecord&)>& on_record) {
   check_grid_values(grid, encoder.config());
-  const LiveLimit limit(grid.max_activation_bytes);
-  std::vector<BenchRecord> out;
-  FailedCells failed;
-  for (int64_t b : grid.batch_sizes) {
-    for (int64_t s : grid.seq_lens) {
-      const std::string skip = failed.skip_reason(b, s);
-      reset_process_peak_rss();   // the cell's own high-water mark, not an earlier cell's
-      if (s > length_limit(encoder.config())) {
-        out.push_back(blank_record(encoder, model, b, s, grid));
-        out.back().na_reason = "longer than the model's limit of " + std::to_string(length_limit(encoder.config())) + " tokens";
-      } else if (!skip.empty()) {
-        out.push_back(blank_record(encoder, model, b, s, grid));
-        out.back().na_reason = skip;
-      } else {
-        try {
-          out.push_back(run_cell(encoder, model, b, s, grid));
-        } catch (const std::bad_alloc&) {
-          encoder.release_workspace();   // what was allocated before the failure
-          out.push_back(blank_record(encoder, model, b, s, grid));
-          out.back().na_reason = out_of_memory_reason();
-        }
-        if (!out.back().na_reason.empty()) failed.add(b, s, out.back().na_reason);
-      }
-      out.back().peak_rss_bytes = process_peak_rss_bytes();
-      if (on_record) on_record(out.back());
+  const int64_t longest = length_limit(encoder.config());
+  CellMaker make;
+  make.blank = [&](int64_t b, int64_t s) { return blank_record(encoder, model, b, s, grid); };
+  make.run = [&](int64_t b, int64_t s) {
+    try {
+      return run_cell(encoder, model, b, s, grid);
+    } catch (const std::bad_alloc&) {
+      encoder.release_workspace();   // what was allocated before the failure
+      throw;
     }
-  }
-  return out;
+  };
+  make.refuse = [&](int64_t, int64_t s) {
+    return s > longest ? "longer than the model's limit of " + std::to_string(longest) + " tokens" : std::string();
+  };
+  return run_cells(grid.batch_sizes, grid.seq_lens, grid.max_activation_bytes, make, on_record);
 }
 
 }  // namespace slimformer::bench
