@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -80,6 +81,36 @@ inline slimformer::AttentionContext one_layer(int64_t heads, int64_t head_dim, i
   ctx.head_dim = head_dim;
   ctx.max_seq = n;
   return ctx;
+}
+
+// One mechanism timed side by side with others: each sample is the mean of `calls` forwards, so
+// it lasts about --min-ms, and the process's CPU time per forward beside the wall time.
+struct InterleavedRunner {
+  std::unique_ptr<slimformer::Attention> attention;
+  slimformer::AttentionScratch scratch;
+  int calls = 1;
+  std::vector<double> wall, cpu;   // ms per forward, one sample per round
+
+  // The untimed first forward (scratch grown, pages touched), which also sets `calls`.
+  void first_forward(const slimformer::AttentionIO& io, double min_ms) {
+    const double t0 = wall_ms();
+    attention->forward(io, scratch);
+    calls = std::max(1, static_cast<int>(min_ms / std::max(0.01, wall_ms() - t0)));
+  }
+};
+
+// `rounds` rounds in which every runner takes one sample in turn: interleaved, so a burst of load
+// on a shared machine hits every mechanism alike.
+template <typename Runner>
+void time_interleaved(std::vector<Runner>& runners, const slimformer::AttentionIO& io, int rounds) {
+  for (int round = 0; round < rounds; ++round) {
+    for (InterleavedRunner& r : runners) {
+      const double t0 = wall_ms(), c0 = cpu_ms();
+      for (int c = 0; c < r.calls; ++c) r.attention->forward(io, r.scratch);
+      r.wall.push_back((wall_ms() - t0) / r.calls);
+      r.cpu.push_back((cpu_ms() - c0) / r.calls);
+    }
+  }
 }
 
 }  // namespace slimbench

@@ -20,17 +20,6 @@
 #include "slimformer/attention.h"
 #include "slimformer/threads.h"
 
-namespace {
-
-struct Runner {
-  std::unique_ptr<slimformer::Attention> attention;
-  slimformer::AttentionScratch scratch;
-  int calls = 1;
-  std::vector<double> samples_ms, cpu_ms;
-};
-
-}  // namespace
-
 int main(int argc, char** argv) {
   std::vector<std::string> specs = {"full", "exact"};
   std::vector<std::string> shapes = {"1x512", "1x1024", "1x2048", "1x4096", "8x128", "8x512"};
@@ -72,40 +61,30 @@ int main(int argc, char** argv) {
     layer.io.mask = mask.empty() ? nullptr : mask.data();
     const slimformer::AttentionIO& io = layer.io;
     const slimformer::AttentionContext ctx = slimbench::one_layer(heads, head_dim, n);
-    std::vector<Runner> runners(specs.size());
+    std::vector<slimbench::InterleavedRunner> runners(specs.size());
     for (size_t s = 0; s < specs.size(); ++s) {
-      Runner& r = runners[s];
-      r.attention = slimformer::make_attention(slimformer::AttentionSpec::parse(specs[s]), ctx);
-      const double t0 = slimbench::wall_ms();
-      r.attention->forward(io, r.scratch);   // untimed
-      r.calls = std::max(1, static_cast<int>(min_ms / std::max(0.01, slimbench::wall_ms() - t0)));
+      runners[s].attention = slimformer::make_attention(slimformer::AttentionSpec::parse(specs[s]), ctx);
+      runners[s].first_forward(io, min_ms);
     }
-    for (int round = 0; round < rounds; ++round) {
-      for (Runner& r : runners) {
-        const double t0 = slimbench::wall_ms(), c0 = slimbench::cpu_ms();
-        for (int c = 0; c < r.calls; ++c) r.attention->forward(io, r.scratch);
-        r.samples_ms.push_back((slimbench::wall_ms() - t0) / r.calls);
-        r.cpu_ms.push_back((slimbench::cpu_ms() - c0) / r.calls);
-      }
-    }
+    slimbench::time_interleaved(runners, io, rounds);
     std::vector<double> medians;
     std::printf("| %s |", shape.c_str());
-    for (Runner& r : runners) {
-      std::sort(r.samples_ms.begin(), r.samples_ms.end());
-      medians.push_back(r.samples_ms[r.samples_ms.size() / 2]);
-      std::printf(" %.2f (%.2f) |", medians.back(), r.samples_ms.front());
+    for (slimbench::InterleavedRunner& r : runners) {
+      std::sort(r.wall.begin(), r.wall.end());
+      medians.push_back(r.wall[r.wall.size() / 2]);
+      std::printf(" %.2f (%.2f) |", medians.back(), r.wall.front());
     }
     for (size_t i = 1; i < medians.size(); ++i) std::printf(" %.2f |", medians[i] / medians[0]);
     std::printf("\n| %s cpu |", shape.c_str());
     std::vector<double> cpu;
-    for (Runner& r : runners) {
-      std::sort(r.cpu_ms.begin(), r.cpu_ms.end());
-      cpu.push_back(r.cpu_ms[r.cpu_ms.size() / 2]);
-      std::printf(" %.2f (%.2f) |", cpu.back(), r.cpu_ms.front());
+    for (slimbench::InterleavedRunner& r : runners) {
+      std::sort(r.cpu.begin(), r.cpu.end());
+      cpu.push_back(r.cpu[r.cpu.size() / 2]);
+      std::printf(" %.2f (%.2f) |", cpu.back(), r.cpu.front());
     }
     for (size_t i = 1; i < cpu.size(); ++i) std::printf(" %.2f |", cpu[i] / cpu[0]);
     std::printf("\n| %s scratch MiB |", shape.c_str());
-    for (Runner& r : runners) std::printf(" %.2f |", static_cast<double>(r.scratch.bytes()) / (1 << 20));
+    for (slimbench::InterleavedRunner& r : runners) std::printf(" %.2f |", static_cast<double>(r.scratch.bytes()) / (1 << 20));
     for (size_t i = 1; i < runners.size(); ++i) std::printf(" |");
     std::printf("\n");
     std::fflush(stdout);

@@ -26,12 +26,8 @@ namespace {
 using namespace slimformer;
 using namespace slimbench;
 
-struct Runner {
+struct Runner : InterleavedRunner {
   std::string spec;
-  std::unique_ptr<Attention> attention;
-  AttentionScratch scratch;
-  int calls = 1;
-  std::vector<double> wall, cpu;
   double peak_mib = 0, scratch_mib = 0;
 };
 
@@ -79,21 +75,12 @@ int main(int argc, char** argv) {
       r.attention = make_attention(AttentionSpec::parse(spec), ctx);
       const size_t live = live_bytes();
       reset_peak_bytes();
-      const double t0 = wall_ms();
-      r.attention->forward(io, r.scratch);   // untimed; grows the scratch
-      r.calls = std::max(1, static_cast<int>(min_ms / std::max(0.01, wall_ms() - t0)));
+      r.first_forward(io, min_ms);
       r.peak_mib = held_mib + static_cast<double>(peak_bytes() - live) / kMiB;
       r.scratch_mib = static_cast<double>(r.scratch.bytes()) / kMiB;
       runners.push_back(std::move(r));
     }
-    for (int round = 0; round < rounds; ++round) {
-      for (Runner& r : runners) {
-        const double t0 = wall_ms(), c0 = cpu_ms();
-        for (int c = 0; c < r.calls; ++c) r.attention->forward(io, r.scratch);
-        r.wall.push_back((wall_ms() - t0) / r.calls);
-        r.cpu.push_back((cpu_ms() - c0) / r.calls);
-      }
-    }
+    time_interleaved(runners, io, rounds);
     const double wall0 = median(runners[0].wall), cpu0 = median(runners[0].cpu);
     for (Runner& r : runners) {
       const size_t s = static_cast<size_t>(std::find(specs.begin(), specs.end(), r.spec) - specs.begin());
