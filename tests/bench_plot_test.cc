@@ -67,28 +67,6 @@ void expect_svg(const std::string& path, std::initializer_list<std::string> text
 
 bool have_gnuplot() { return !plot::find_gnuplot().empty(); }
 
-// Sets SLIMFORMER_GNUPLOT for one test and puts the old value back.
-class GnuplotEnv {
- public:
-  explicit GnuplotEnv(const std::string& value) {
-    const char* old = std::getenv("SLIMFORMER_GNUPLOT");
-    had_ = old != nullptr;
-    if (had_) old_ = old;
-    setenv("SLIMFORMER_GNUPLOT", value.c_str(), 1);
-  }
-  ~GnuplotEnv() {
-    if (had_) {
-      setenv("SLIMFORMER_GNUPLOT", old_.c_str(), 1);
-    } else {
-      unsetenv("SLIMFORMER_GNUPLOT");
-    }
-  }
-
- private:
-  bool had_ = false;
-  std::string old_;
-};
-
 }  // namespace
 
 TEST(BenchPlot, FourFiguresWithLabelsAndLegend) {
@@ -127,7 +105,7 @@ TEST(BenchPlot, NoMeasuredCellStillDrawsWithANote) {
 
 TEST(BenchPlot, MissingGnuplotLeavesNothingBehind) {
   const std::string dir = slimtest::make_temp_dir();
-  const GnuplotEnv env(dir + "/no-such-gnuplot");
+  const slimtest::ScopedEnv env("SLIMFORMER_GNUPLOT", dir + "/no-such-gnuplot");
   try {
     write_plots({rec("bert", 1, 128, 4, 1 << 20)}, dir, "t");
     ADD_FAILURE() << "no error";
@@ -143,7 +121,7 @@ TEST(BenchPlot, FailingGnuplotLeavesNothingBehind) {
   const std::string dir = slimtest::make_temp_dir(), tools = slimtest::make_temp_dir();
   slimtest::write_file(tools + "/gnuplot", "#!/bin/sh\necho 'line 1: broken' >&2\nexit 3\n");
   fs::permissions(tools + "/gnuplot", fs::perms::owner_all);
-  const GnuplotEnv env(tools + "/gnuplot");
+  const slimtest::ScopedEnv env("SLIMFORMER_GNUPLOT", tools + "/gnuplot");
   try {
     write_plots({rec("bert", 1, 128, 4, 1 << 20)}, dir, "t");
     ADD_FAILURE() << "no error";

@@ -15,28 +15,6 @@ namespace {
 const std::string kSt = model_dir("st-bert-uncased");
 const std::string kTiny = model_dir("bert-tiny");
 
-// Sets an environment variable for the commands a test runs, and restores it.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    const char* old = std::getenv(name);
-    had_ = old != nullptr;
-    if (had_) old_ = old;
-    setenv(name, value, 1);
-  }
-  ~ScopedEnv() {
-    if (had_) {
-      setenv(name_.c_str(), old_.c_str(), 1);
-    } else {
-      unsetenv(name_.c_str());
-    }
-  }
-
- private:
-  std::string name_, old_;
-  bool had_ = false;
-};
-
 // Nothing but `expected` in the folder: no temporary files or folders left behind.
 void expect_only(const std::string& dir, const std::vector<std::string>& expected) {
   std::vector<std::string> found;

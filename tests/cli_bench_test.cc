@@ -190,6 +190,13 @@ TEST(CliBench, BadRequestsGetOneLine) {
   expect_one_line_error(run_cli("bench" + m + " --attention sliding:window=0"), {"window"});
   expect_one_line_error(run_cli("bench" + m + " --heads 4"), {"--heads", "--attention-only"});
   expect_one_line_error(run_cli("bench" + m + kFastGrid + " --output-dir /proc/no-such-folder"), {"--output-dir"});
+  expect_one_line_error(run_cli("bench --models " + q("x=bert-base:layers")), {"--models", "'layers' is not KEY=VALUE"});
+  expect_one_line_error(run_cli("bench --config " + q("bert-base:attention=[exact")), {"--config", "'[' without ']'"});
+  {
+    const ScopedEnv env("SLIMFORMER_GNUPLOT", "/no/such/gnuplot");   // plots asked for, no gnuplot: before the run
+    expect_one_line_error(run_cli("bench" + m + kFastGrid + " --output-dir " + q(make_temp_dir() + "/out")),
+                          {"gnuplot was not found", "--no-plots"});
+  }
   const std::string file = make_temp_dir() + "/a-file";
   write_file(file, "x");
   expect_one_line_error(run_cli("bench" + m + kFastGrid + " --output-dir " + q(file)), {"--output-dir", "a-file"});

@@ -1,6 +1,7 @@
 // Helpers shared by the tests: where the shared fixtures live, temp folders, running the CLI.
 #pragma once
 #include <cstdint>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -32,5 +33,27 @@ inline std::vector<float> random_vec(int64_t n, unsigned seed, float scale = 1.0
   for (auto& x : v) x = dist(gen);
   return v;
 }
+
+// Sets an environment variable for what a test runs (commands included), and restores it.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    const char* old = std::getenv(name);
+    had_ = old != nullptr;
+    if (had_) old_ = old;
+    setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    if (had_) {
+      setenv(name_.c_str(), old_.c_str(), 1);
+    } else {
+      unsetenv(name_.c_str());
+    }
+  }
+
+ private:
+  std::string name_, old_;
+  bool had_ = false;
+};
 
 }  // namespace slimtest
