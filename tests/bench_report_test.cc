@@ -229,3 +229,15 @@ TEST(BenchHarness, GridRunsEveryCellInOrderWithMemory) {
   }
   EXPECT_GT(recs[3].peak_activation_bytes, recs[0].peak_activation_bytes);
 }
+
+// The config column says what was built; the table shows it only when it says more than the
+// model column (a labelled model).
+TEST(BenchReport, TableShowsConfigOnlyForLabelledModels) {
+  std::vector<BenchRecord> recs = known_records();
+  for (BenchRecord& r : recs) r.config = r.model;
+  EXPECT_EQ(format_table(recs).find("config"), std::string::npos);
+  recs[1].config = "longformer-base-4096:attention_window=4";
+  const std::string t = format_table(recs);
+  EXPECT_EQ(t.rfind("model              config ", 0), 0u) << t;
+  EXPECT_NE(t.find("longformer-base-4096:attention_window=4"), std::string::npos) << t;
+}

@@ -29,6 +29,9 @@ struct Column {
   const char* header;   // table header
   Member member;
   ColumnUse use = ColumnUse::Always;
+  // A text column the table shows only when some record's value is set and differs from this
+  // one's (config beside model: only for labelled models); null: no such rule.
+  std::string BenchRecord::* table_when_differs_from = nullptr;
 
   ColumnKind kind() const;
   // The member's value; null for an empty Optional text (whether measured or not).

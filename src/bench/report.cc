@@ -14,7 +14,7 @@ namespace slimformer::bench {
 const std::vector<Column>& record_columns() {
   static const std::vector<Column> cols = {
       {"model", "model", &BenchRecord::model},
-      {"config", "config", &BenchRecord::config},
+      {"config", "config", &BenchRecord::config, ColumnUse::Always, &BenchRecord::model},
       {"attention", "attention", &BenchRecord::attention},
       {"batch", "batch", &BenchRecord::batch},
       {"seq", "seq", &BenchRecord::seq},
@@ -107,10 +107,10 @@ std::string format_table(const std::vector<BenchRecord>& records) {
   for (const Column& c : record_columns()) {
     bool any = c.use != ColumnUse::Optional;
     for (const BenchRecord& r : records) any = any || !c.value(r).is_null();
-    // The config column only when it says more than the model column (labelled models).
-    if (std::string(c.key) == "config") {
+    if (c.table_when_differs_from) {
+      const auto& own = std::get<std::string BenchRecord::*>(c.member);
       any = false;
-      for (const BenchRecord& r : records) any = any || (!r.config.empty() && r.config != r.model);
+      for (const BenchRecord& r : records) any = any || (!(r.*own).empty() && r.*own != r.*c.table_when_differs_from);
     }
     if (any) cols.push_back(c);
   }
