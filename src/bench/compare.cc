@@ -7,6 +7,7 @@
 #include <map>
 #include <tuple>
 
+#include "core/text_table.h"
 #include "slimformer/bench.h"
 
 namespace slimformer::bench {
@@ -97,28 +98,17 @@ Row make_row(const BenchRecord* before, const BenchRecord* after, RatioMean& tim
 }
 
 std::string aligned(const std::vector<Row>& rows) {
-  std::vector<size_t> width(kHeaders.size());
-  for (size_t i = 0; i < kHeaders.size(); ++i) width[i] = kHeaders[i].size();
   bool any_note = false;
+  for (const Row& row : rows) any_note = any_note || !row.note.empty();
+  std::vector<std::vector<std::string>> table = {kHeaders};
+  if (any_note) table[0].push_back("note");
   for (const Row& row : rows) {
-    for (size_t i = 0; i < row.cells.size(); ++i) width[i] = std::max(width[i], row.cells[i].size());
-    any_note = any_note || !row.note.empty();
+    table.push_back(row.cells);
+    if (any_note) table.back().push_back(row.note);
   }
-  std::string out;
-  const auto line = [&](const std::vector<std::string>& cells, const std::string& note) {
-    std::string text;
-    for (size_t i = 0; i < cells.size(); ++i) {
-      const std::string pad(width[i] - cells[i].size(), ' ');
-      if (i > 0) text += "  ";
-      text += i < kTextColumns ? cells[i] + pad : pad + cells[i];
-    }
-    if (any_note) text += "  " + note;
-    while (!text.empty() && text.back() == ' ') text.pop_back();
-    out += text + "\n";
-  };
-  line(kHeaders, "note");
-  for (const Row& row : rows) line(row.cells, row.note);
-  return out;
+  std::vector<bool> right(table[0].size(), true);
+  for (size_t i = 0; i < right.size(); ++i) right[i] = i >= kTextColumns && i < kHeaders.size();
+  return aligned_table(table, right);
 }
 
 // The closing line: the geometric means over the cells measured on both sides.

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/record_columns.h"
+#include "core/text_table.h"
 #include "slimformer/bench.h"
 #include "slimformer/checkpoint.h"
 
@@ -81,13 +82,6 @@ std::string shortest(double v) {   // round-trips exactly
   return std::string(buf, res.ptr);
 }
 
-std::string csv_quote(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char ch : s) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-  return out + "\"";
-}
-
 std::string csv_cell(const Column& c, const BenchRecord& r) {
   if (c.not_measured(r)) return "";
   const nlohmann::ordered_json v = c.value(r);
@@ -115,28 +109,16 @@ std::string format_table(const std::vector<BenchRecord>& records) {
     if (any) cols.push_back(c);
   }
   std::vector<std::vector<std::string>> rows(1);
-  for (const Column& c : cols) rows[0].push_back(c.header);
+  std::vector<bool> right;   // numbers right-aligned so their digits line up
+  for (const Column& c : cols) {
+    rows[0].push_back(c.header);
+    right.push_back(c.kind() != ColumnKind::Text);
+  }
   for (const BenchRecord& r : records) {
     rows.emplace_back();
     for (const Column& c : cols) rows.back().push_back(table_cell(c, r));
   }
-  std::vector<size_t> width(cols.size(), 0);
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
-  }
-  std::string out;
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      const std::string pad(width[i] - row[i].size(), ' ');
-      if (i > 0) line += "  ";
-      // Text left-aligned, numbers right-aligned so their digits line up.
-      line += cols[i].kind() == ColumnKind::Text ? row[i] + pad : pad + row[i];
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out += line + "\n";
-  }
-  return out;
+  return aligned_table(rows, right);
 }
 
 std::string format_csv(const std::vector<BenchRecord>& records) {
