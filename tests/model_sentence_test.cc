@@ -50,7 +50,7 @@ struct StsScores {
 };
 
 StsScores score_sts_dev(const SentenceEncoder& enc) {
-  const auto pairs = read_sts_benchmark(slimtest::shared_dir() + "/data/stsbenchmark/sts-dev.csv");
+  const auto pairs = read_sts(slimtest::shared_dir() + "/data/stsbenchmark/sts-dev.csv");
   std::vector<std::string> a, b;
   std::vector<double> gold;
   for (const auto& p : pairs) {
