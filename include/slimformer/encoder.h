@@ -1,6 +1,7 @@
 // The encoder: one implementation for every architecture (an architecture only maps config.json
 // and tensor names onto it), run in fp32 on the CPU.
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -53,13 +54,17 @@ class Encoder {
 Tensor pool(const Tensor& hidden, const std::vector<int64_t>& mask, PoolingMode mode);
 void l2_normalize_rows(Tensor& x);      // in place, (B, H)
 
+// Called after each batch with the number of inputs done so far and the total.
+using ProgressFn = std::function<void(int64_t done, int64_t total)>;
+
 // A model folder ready to embed text: checkpoint + encoder + tokenizer + sentence config.
 class SentenceEncoder {
  public:
   explicit SentenceEncoder(const std::string& model_dir, const AttentionSpec& attention = {});
   // (N, H) embeddings for texts, processed in batches of batch_size; max_length 0 = model limit.
   Tensor embed(const std::vector<std::string>& texts, int64_t batch_size = 32,
-               int64_t max_length = 0, bool normalize_override_off = false) const;
+               int64_t max_length = 0, bool normalize_override_off = false,
+               const ProgressFn& progress = {}) const;
   const Encoder& encoder() const { return *encoder_; }
   const Tokenizer& tokenizer() const { return *tokenizer_; }
   const SentenceConfig& sentence_config() const { return sentence_; }
@@ -70,6 +75,43 @@ class SentenceEncoder {
   std::unique_ptr<Encoder> encoder_;
   std::unique_ptr<Tokenizer> tokenizer_;
   SentenceConfig sentence_;
+};
+
+// The sequence-classification head a model folder declares: config.json's "architectures" entry
+// ending in "ForSequenceClassification" (e.g. "BertForSequenceClassification"), or "" if none.
+std::string sequence_classification_head(const std::string& model_dir);
+
+// A model folder with a sequence-classification head (BertForSequenceClassification: the
+// pooler's output through `classifier`, a (num_labels, H) Linear; RobertaForSequenceClassification:
+// the first token's state through classifier.dense, tanh and classifier.out_proj): text pairs in,
+// logits out. num_labels: config.json's "num_labels", else the size of "id2label", else 2.
+// ModelError naming the folder for a head architecture that is not supported (the message lists
+// those that are), a missing or misshapen head tensor, or (BERT) a checkpoint without a pooler.
+class SequenceClassifier {
+ public:
+  explicit SequenceClassifier(const std::string& model_dir, const AttentionSpec& attention = {});
+  int64_t num_labels() const;
+  const std::string& architecture() const;     // e.g. "BertForSequenceClassification"
+  int64_t parameter_count() const;             // the encoder's and the head's
+  // (N, num_labels) logits of the pairs (a[i], b[i]), encoded as Hugging Face encodes a pair
+  // ([CLS] a [SEP] b [SEP], token types 0 then 1), in batches of batch_size sorted by length;
+  // max_length 0 = the model's limit; longer pairs are truncated longest-first with one warning
+  // line on stderr, as embed does. InputError if a and b differ in length.
+  Tensor logits(const std::vector<std::string>& a, const std::vector<std::string>& b, int64_t batch_size = 32,
+                int64_t max_length = 0, const ProgressFn& progress = {}) const;
+  // (B, num_labels) logits of an already encoded batch (ids, mask, type ids as forward takes them).
+  Tensor logits(const Batch& batch) const;
+  const Encoder& encoder() const { return *encoder_; }
+  const Tokenizer& tokenizer() const { return *tokenizer_; }
+  int64_t max_length() const;                  // max_position_embeddings - offset
+
+ private:
+  std::shared_ptr<const Checkpoint> checkpoint_;
+  std::unique_ptr<Encoder> encoder_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+  std::string architecture_;
+  Tensor head_w_, head_b_;                     // (num_labels, H), (num_labels), F32
+  Tensor dense_w_, dense_b_;                   // RoBERTa's classifier.dense (H, H), (H); empty for BERT
 };
 
 }  // namespace slimformer
