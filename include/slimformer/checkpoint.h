@@ -109,6 +109,8 @@ class Checkpoint {
   Tensor get(const std::string& name) const;     // ModelError naming the tensor if absent
   std::vector<std::string> names() const;
   size_t file_bytes() const;                     // total size of the safetensors files
+  // Tensor bytes per stored dtype name ("F32", "F16", ...), largest first (ties by name).
+  std::vector<std::pair<std::string, size_t>> bytes_by_dtype() const;
   const std::vector<std::unique_ptr<SafetensorsFile>>& files() const { return files_; }
 
  private:

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "io/json_file.h"
@@ -133,6 +134,17 @@ size_t Checkpoint::file_bytes() const {
   size_t total = 0;
   for (const auto& f : files_) total += f->file_size();
   return total;
+}
+
+std::vector<std::pair<std::string, size_t>> Checkpoint::bytes_by_dtype() const {
+  std::map<std::string, size_t> bytes;
+  for (const std::string& name : names()) {
+    const Tensor t = get(name);
+    bytes[dtype_name(t.dtype())] += t.nbytes();
+  }
+  std::vector<std::pair<std::string, size_t>> out(bytes.begin(), bytes.end());
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  return out;
 }
 
 }  // namespace slimformer

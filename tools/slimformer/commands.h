@@ -9,6 +9,7 @@ namespace slimcli {
 Runner add_embed(CLI::App& root);
 Runner add_tokenize(CLI::App& root);
 Runner add_inspect(CLI::App& root);
+Runner add_eval(CLI::App& root);
 Runner add_bench(CLI::App& root);
 // `bench compare OLD.json NEW.json`, a subcommand of `bench`; add_bench runs its runner when given.
 Runner add_bench_compare(CLI::App* bench);

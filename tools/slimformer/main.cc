@@ -13,7 +13,7 @@
 
 namespace {
 
-const std::vector<std::string> kCommands = {"embed", "tokenize", "inspect", "bench", "attention-pattern"};
+const std::vector<std::string> kCommands = {"embed", "tokenize", "inspect", "eval", "bench", "attention-pattern"};
 
 std::string command_list() {
   std::string s;
@@ -37,6 +37,7 @@ int run(int argc, char** argv) {
       {"embed", slimcli::add_embed(app)},
       {"tokenize", slimcli::add_tokenize(app)},
       {"inspect", slimcli::add_inspect(app)},
+      {"eval", slimcli::add_eval(app)},
       {"bench", slimcli::add_bench(app)},
       {"attention-pattern", slimcli::add_attention_pattern(app)},
   };
