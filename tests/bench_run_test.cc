@@ -133,7 +133,9 @@ TEST(BenchRun, SeveralModelsInOneRunWithProgress) {
     EXPECT_EQ(seen[i].cell, i + 1);
     EXPECT_EQ(seen[i].cells, 6u);
     EXPECT_GE(seen[i].left_s, 0.0);   // a measured cell gives a rate
-    if (i > 0) EXPECT_GE(seen[i].elapsed_s, seen[i - 1].elapsed_s);
+    if (i > 0) {
+      EXPECT_GE(seen[i].elapsed_s, seen[i - 1].elapsed_s);
+    }
   }
   EXPECT_EQ(seen.back().left_s, 0.0);
   EXPECT_EQ(recs[0].attention.rfind("exact", 0), 0u);

@@ -91,18 +91,4 @@ inline std::vector<double> rows_of(const slimformer::Tensor& t, int64_t row = -1
   return std::vector<double>(p, p + (row < 0 ? t.numel() : W));
 }
 
-template <class E, class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "another exception than expected: " << e.what();
-    return "";
-  }
-  ADD_FAILURE() << "no exception";
-  return "";
-}
-
 }  // namespace slimtest

@@ -14,6 +14,7 @@
 #include "test_util.h"
 
 using namespace slimformer;
+using slimtest::message_of;
 
 namespace {
 
@@ -24,21 +25,6 @@ std::string write_file(const std::string& bytes, const std::string& name = "data
   const std::string path = slimtest::make_temp_dir() + "/" + name;
   std::ofstream(path, std::ios::binary) << bytes;
   return path;
-}
-
-// The message of the E that f throws; a test failure if it throws nothing or something else.
-template <class E, class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception type: " << e.what();
-    return "";
-  }
-  ADD_FAILURE() << "no exception";
-  return "";
 }
 
 // One line, naming the file (and the line where there is one), saying what was expected.

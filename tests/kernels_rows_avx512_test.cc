@@ -61,8 +61,9 @@ TEST(KernelsRowsAvx512, SoftmaxRowsMatchReference) {
         k::avx512::softmax_row(got.data(), m, cols);
         k::ref::softmax_masked(want.data(), m, 1, cols);
         EXPECT_LT(max_rel_diff(got, want), 1e-6) << cols << " scale " << scale;
-        if (m)
+        if (m) {
           for (int64_t j = 1; j < cols; j += 3) EXPECT_EQ(got[j], 0.0f) << "masked key " << j;
+        }
       }
     }
   }

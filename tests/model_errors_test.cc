@@ -7,8 +7,10 @@
 #include "slimformer/checkpoint.h"
 #include "slimformer/encoder.h"
 #include "slimformer/error.h"
+#include "test_util.h"
 
 using namespace slimformer;
+using slimtest::message_of;
 
 namespace {
 
@@ -51,17 +53,6 @@ std::map<std::string, Tensor> tiny_tensors() {
   unsigned seed = 1;
   for (const auto& [name, shape] : shapes) t[name] = random_tensor(shape, seed++);
   return t;
-}
-
-template <class E, class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no exception of the expected type";
-  return "";
 }
 
 Batch batch_of(std::vector<int64_t> ids, std::vector<int64_t> types = {}) {

@@ -1,5 +1,7 @@
 // Helpers shared by the tests: where the shared fixtures live, temp folders, running the CLI.
 #pragma once
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <cstdlib>
 #include <random>
@@ -32,6 +34,22 @@ inline std::vector<float> random_vec(int64_t n, unsigned seed, float scale = 1.0
   std::vector<float> v(static_cast<size_t>(n));
   for (auto& x : v) x = dist(gen);
   return v;
+}
+
+// The message of the E that f throws; a test failure (and "") if it throws nothing or another
+// exception.
+template <class E, class F>
+std::string message_of(F&& f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "another exception than expected: " << e.what();
+    return "";
+  }
+  ADD_FAILURE() << "no exception";
+  return "";
 }
 
 // Sets an environment variable for what a test runs (commands included), and restores it.

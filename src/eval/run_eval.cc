@@ -64,9 +64,19 @@ std::vector<double> embed_pairs(const SentenceEncoder& enc, const std::vector<Pa
   return pair_cosines(e, static_cast<int64_t>(pairs.size()));
 }
 
-// The head's logits for the pairs, timed into row.
+// The logits of a model with a head on the pairs, timed into row, after checking the head has the
+// `labels` outputs `task` needs ("STS-B needs ... a 1-label regression head").
 template <typename Pair>
-Tensor head_logits(const SequenceClassifier& clf, const std::vector<Pair>& pairs, const EvalOptions& o, EvalRow& row) {
+Tensor head_logits(const std::string& model_dir, const std::vector<Pair>& pairs, const EvalOptions& o, int64_t labels,
+                   const char* task, const char* head_kind, EvalRow& row) {
+  const SequenceClassifier clf(model_dir, o.attention);
+  if (clf.num_labels() != labels) {
+    throw InputError("model '" + model_dir + "' has a " + std::to_string(clf.num_labels()) + "-label " +
+                     clf.architecture() + " head; " + task + " needs a sentence-embedding model or a " +
+                     std::to_string(labels) + "-label " + head_kind);
+  }
+  row.parameters = clf.parameter_count();
+  row.scored_by = head_kind;
   std::vector<std::string> a, b;
   split_sides(pairs, a, b);
   const auto start = Clock::now();
@@ -81,10 +91,6 @@ EvalRow new_row(const std::string& model_dir) {
   row.model_dir = model_dir;
   describe_weight_files(model_dir, row);
   return row;
-}
-
-std::string head_text(const SequenceClassifier& clf) {
-  return "a " + std::to_string(clf.num_labels()) + "-label " + clf.architecture() + " head";
 }
 
 }  // namespace
@@ -102,14 +108,7 @@ EvalRow evaluate_stsb(const std::string& model_dir, const std::vector<StsPair>& 
   std::vector<double> gold;
   for (const StsPair& p : pairs) gold.push_back(p.score);
   if (!sequence_classification_head(model_dir).empty()) {
-    const SequenceClassifier clf(model_dir, o.attention);
-    if (clf.num_labels() != 1) {
-      throw InputError("model '" + model_dir + "' has " + head_text(clf) +
-                       "; STS-B needs a sentence-embedding model or a 1-label regression head");
-    }
-    row.parameters = clf.parameter_count();
-    row.scored_by = "regression head";
-    const Tensor logits = head_logits(clf, pairs, o, row);
+    const Tensor logits = head_logits(model_dir, pairs, o, 1, "STS-B", "regression head", row);
     const std::vector<double> score(logits.data<float>(), logits.data<float>() + logits.numel());
     row.pearson = pearson(score, gold);
     row.spearman = spearman(score, gold);
@@ -135,14 +134,7 @@ EvalRow evaluate_mrpc(const std::string& model_dir, const std::vector<LabelledPa
   for (const LabelledPair& p : data) gold.push_back(p.label);
   for (const LabelledPair& p : train) train_gold.push_back(p.label);
   if (!sequence_classification_head(model_dir).empty()) {
-    const SequenceClassifier clf(model_dir, o.attention);
-    if (clf.num_labels() != 2) {
-      throw InputError("model '" + model_dir + "' has " + head_text(clf) +
-                       "; MRPC needs a sentence-embedding model or a 2-label classifier head");
-    }
-    row.parameters = clf.parameter_count();
-    row.scored_by = "classifier head";
-    const Tensor logits = head_logits(clf, data, o, row);
+    const Tensor logits = head_logits(model_dir, data, o, 2, "MRPC", "classifier head", row);
     std::vector<int> predicted(data.size());
     for (size_t i = 0; i < data.size(); ++i) {
       predicted[i] = logits.data<float>()[2 * i + 1] > logits.data<float>()[2 * i] ? 1 : 0;   // label 1: paraphrase

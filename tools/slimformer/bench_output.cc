@@ -31,15 +31,6 @@ std::string fresh_folder(const std::string& parent) {
   }
 }
 
-std::string duration(double s) {
-  char buf[32];
-  if (s < 60) {
-    std::snprintf(buf, sizeof buf, "%.0fs", s);
-  } else {
-    std::snprintf(buf, sizeof buf, "%dm%02ds", static_cast<int>(s / 60), static_cast<int>(s) % 60);
-  }
-  return buf;
-}
 
 }  // namespace
 
@@ -110,10 +101,10 @@ void print_progress(const slimformer::bench::BenchRecord& r, const slimformer::b
     std::snprintf(result, sizeof result, "%.3f s", r.median_ms / 1000.0);
   }
   const std::string left = p.cell == p.cells ? "done" : p.left_s < 0 ? "time left not known yet"
-                                                                     : "about " + duration(p.left_s) + " left";
+                                                                     : "about " + duration_text(p.left_s) + " left";
   std::fprintf(stderr, "%s%s, batch %lld, %lld tokens: %s | elapsed %s, %s\n", head, r.model.c_str(),
                static_cast<long long>(r.batch), static_cast<long long>(r.seq),
-               r.na_reason.empty() ? result : ("N/A (" + r.na_reason + ")").c_str(), duration(p.elapsed_s).c_str(),
+               r.na_reason.empty() ? result : ("N/A (" + r.na_reason + ")").c_str(), duration_text(p.elapsed_s).c_str(),
                left.c_str());
   std::fflush(stderr);
 }

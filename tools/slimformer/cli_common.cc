@@ -173,6 +173,16 @@ void Output::commit() {
   impl_->buffer.clear();
 }
 
+std::string duration_text(double s, int decimals) {
+  char buf[32];
+  if (s < 60) {
+    std::snprintf(buf, sizeof buf, "%.*fs", decimals, s);
+  } else {
+    std::snprintf(buf, sizeof buf, "%dm%02ds", static_cast<int>(s / 60), static_cast<int>(s) % 60);
+  }
+  return buf;
+}
+
 void append_json_float(std::string& out, float v) {
   if (!std::isfinite(v)) {
     out += "null";

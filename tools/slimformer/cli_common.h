@@ -68,6 +68,10 @@ class Output {
   std::unique_ptr<Impl> impl_;
 };
 
+// "12s" / "12.3s" under a minute (`decimals` after the point), "2m05s" from a minute on: the
+// durations of progress lines.
+std::string duration_text(double seconds, int decimals = 0);
+
 // JSON text of a float that reads back as the same float (shortest round trip); null if not finite.
 void append_json_float(std::string& out, float v);
 

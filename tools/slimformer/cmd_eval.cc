@@ -71,16 +71,6 @@ void check_correlatable(const std::vector<slimformer::StsPair>& pairs, const std
                    ", expected scores that vary (a correlation with a constant is undefined)");
 }
 
-std::string clock_text(double s) {
-  char buf[32];
-  if (s < 60) {
-    std::snprintf(buf, sizeof buf, "%.1fs", s);
-  } else {
-    std::snprintf(buf, sizeof buf, "%dm%02ds", static_cast<int>(s / 60), static_cast<int>(s) % 60);
-  }
-  return buf;
-}
-
 // "eval: [1/2] bert-mini: 1536/5516 inputs, 4.1s, about 10.6s left" on stderr, at most every 2 s:
 // a short evaluation prints only its closing line.
 class Progress {
@@ -95,10 +85,10 @@ class Progress {
     const double elapsed = seconds(start_, now);
     const double left = done > 0 ? elapsed * static_cast<double>(total - done) / static_cast<double>(done) : 0.0;
     std::fprintf(stderr, "%s%lld/%lld inputs, %s, about %s left\n", prefix_.c_str(), static_cast<long long>(done),
-                 static_cast<long long>(total), clock_text(elapsed).c_str(), clock_text(left).c_str());
+                 static_cast<long long>(total), duration_text(elapsed, 1).c_str(), duration_text(left, 1).c_str());
   }
   void done(const std::string& result) {
-    std::fprintf(stderr, "%s%s (%s)\n", prefix_.c_str(), result.c_str(), clock_text(seconds(start_, Clock::now())).c_str());
+    std::fprintf(stderr, "%s%s (%s)\n", prefix_.c_str(), result.c_str(), duration_text(seconds(start_, Clock::now()), 1).c_str());
   }
 
  private:
