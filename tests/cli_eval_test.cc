@@ -99,6 +99,8 @@ TEST(CliEval, BadRequestsAreOneLine) {
   expect_one_line_error(run_cli("eval --task stsb" + dev + m + m + " --name one"), {"--name", "1 names for 2 models"});
   expect_one_line_error(run_cli("eval --task stsb" + dev + m + m + " --name x --name x"), {"--name", "'x'", "two models"});
   expect_one_line_error(run_cli("eval --task stsb" + dev + " --model " + q(dir + "/none")), {"--model", "does not exist"});
+  // A folder without config.json fails before the first model is scored: nothing on stderr but the error.
+  expect_one_line_error(run_cli("eval --task stsb" + dev + m + " --model " + q(dir)), {"config.json"});
   expect_one_line_error(run_cli("eval --task stsb" + m), {"--data"});
   expect_one_line_error(run_cli("eval --task stsb --data " + q(dir + "/bad-score.csv") + m), {"bad-score.csv", "line 2", "lots"});
   expect_one_line_error(run_cli("eval --task stsb --data " + q(dir + "/one.csv") + m), {"one.csv", "1 pair", "at least 2"});

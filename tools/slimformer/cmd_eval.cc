@@ -142,12 +142,12 @@ int run_eval(const EvalCliOptions& o) {
   options.attention = parse_attention_flag(o.attention);
   apply_threads(o.threads);
   const std::vector<std::string> labels = model_labels(o);
+  // Every folder's config (and the mechanism for it) is checked before any data is read or model
+  // scored, so a bad last model does not fail a long run at its end.
   for (const std::string& m : o.models) {
     require_model_dir("--model", m);
-    if (!options.attention.empty()) {   // a bad mechanism fails before any data is read or model loaded
-      build_attention_flag(options.attention,
-                           slimformer::attention_context(slimformer::read_encoder_config(m + "/config.json")));
-    }
+    const slimformer::EncoderConfig config = slimformer::read_encoder_config(m + "/config.json");
+    if (!options.attention.empty()) build_attention_flag(options.attention, slimformer::attention_context(config));
   }
   EvalFiles files(o.output_dir);
 
