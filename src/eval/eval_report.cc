@@ -13,12 +13,14 @@
 namespace slimformer {
 namespace {
 
-using Value = std::variant<std::string, int64_t, double>;
+using DTypeBytes = std::vector<std::pair<std::string, size_t>>;
+using Value = std::variant<std::string, int64_t, double, DTypeBytes>;
 
 // How a column reads in the table: Text as is, Count an integer, Metric 4 decimals, MB bytes in
 // 10^6, Seconds 2 decimals, Rate whole inputs per second, Change a relative change in percent
-// ("base" on the first row), Ratio "1.23x" (the first row against itself is 1.00x).
-enum class Look { Text, Count, Metric, MB, Seconds, Rate, Change, Ratio };
+// ("base" on the first row), Ratio "1.23x" (the first row against itself is 1.00x), DTypes each
+// dtype's share of the bytes ("I8 80% F32 20%"; exact bytes in JSON and CSV).
+enum class Look { Text, Count, Metric, MB, Seconds, Rate, Change, Ratio, DTypes };
 
 struct EvalColumn {
   const char* key;      // JSON field and CSV header
@@ -31,23 +33,17 @@ double rate(const EvalRow& r) { return r.encode_seconds > 0 ? static_cast<double
 double change(double v, double base) { return base != 0 ? v / base - 1.0 : kNaN; }
 double ratio(double v, double base) { return base > 0 ? v / base : kNaN; }
 
-std::string dtype_text(const EvalRow& r) {
+std::string dtype_shares(const DTypeBytes& dtypes) {
+  if (dtypes.size() == 1) return dtypes[0].first;
   size_t total = 0;
-  for (const auto& [name, bytes] : r.dtype_bytes) total += bytes;
-  if (r.dtype_bytes.size() == 1) return r.dtype_bytes[0].first;
+  for (const auto& [name, bytes] : dtypes) total += bytes;
   std::string out;
-  for (const auto& [name, bytes] : r.dtype_bytes) {
+  for (const auto& [name, bytes] : dtypes) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%s%s %.0f%%", out.empty() ? "" : " ", name.c_str(),
                   total ? 100.0 * static_cast<double>(bytes) / static_cast<double>(total) : 0.0);
     out += buf;
   }
-  return out;
-}
-
-std::string dtype_csv(const EvalRow& r) {
-  std::string out;
-  for (const auto& [name, bytes] : r.dtype_bytes) out += (out.empty() ? "" : ";") + name + ":" + std::to_string(bytes);
   return out;
 }
 
@@ -57,7 +53,7 @@ std::vector<EvalColumn> leading_columns() {
       {"model_dir", nullptr, Look::Text, [](const EvalRow& r, const EvalRow&) { return Value(r.model_dir); }},
       {"parameters", "params", Look::Count, [](const EvalRow& r, const EvalRow&) { return Value(r.parameters); }},
       {"file_bytes", "size MB", Look::MB, [](const EvalRow& r, const EvalRow&) { return Value(static_cast<int64_t>(r.file_bytes)); }},
-      {"dtypes", "dtypes", Look::Text, [](const EvalRow& r, const EvalRow&) { return Value(dtype_text(r)); }},
+      {"dtype_bytes", "dtypes", Look::DTypes, [](const EvalRow& r, const EvalRow&) { return Value(r.dtype_bytes); }},
       {"scored_by", "scored by", Look::Text, [](const EvalRow& r, const EvalRow&) { return Value(r.scored_by); }},
   };
 }
@@ -127,6 +123,7 @@ std::string table_text(const EvalColumn& c, const Value& v, bool first_row) {
     case Look::Rate: return printf_text("%.0f", std::get<double>(v));
     case Look::Change: return printf_text("%+.2f%%", 100.0 * std::get<double>(v));
     case Look::Ratio: return printf_text("%.2fx", std::get<double>(v));
+    case Look::DTypes: return dtype_shares(std::get<DTypeBytes>(v));
   }
   return "";
 }
@@ -148,7 +145,7 @@ std::vector<std::vector<std::string>> table_rows(const EvalReport& report, std::
   std::vector<std::vector<std::string>> rows(1);
   for (const EvalColumn& c : shown) {
     rows[0].push_back(c.header);
-    right->push_back(c.look != Look::Text);
+    right->push_back(c.look != Look::Text && c.look != Look::DTypes);
   }
   for (size_t i = 0; i < report.rows.size(); ++i) {
     rows.emplace_back();
@@ -168,6 +165,11 @@ std::string title(const EvalReport& r) {
 
 nlohmann::ordered_json json_value(const Value& v) {
   if (is_nan(v)) return nullptr;
+  if (const auto* d = std::get_if<DTypeBytes>(&v)) {   // {"F32": bytes, ...}
+    nlohmann::ordered_json o = nlohmann::ordered_json::object();
+    for (const auto& [name, bytes] : *d) o[name] = bytes;
+    return o;
+  }
   return std::visit([](const auto& x) { return nlohmann::ordered_json(x); }, v);
 }
 
@@ -175,6 +177,11 @@ std::string csv_text(const Value& v) {
   if (is_nan(v)) return "";
   if (const auto* s = std::get_if<std::string>(&v)) return csv_quote(*s);
   if (const auto* i = std::get_if<int64_t>(&v)) return std::to_string(*i);
+  if (const auto* d = std::get_if<DTypeBytes>(&v)) {   // "F32:bytes;F16:bytes"
+    std::string out;
+    for (const auto& [name, bytes] : *d) out += (out.empty() ? "" : ";") + name + ":" + std::to_string(bytes);
+    return csv_quote(out);
+  }
   char buf[64];   // the shortest text that reads back as the same double
   const auto res = std::to_chars(buf, buf + sizeof buf, std::get<double>(v));
   return std::string(buf, res.ptr);
@@ -218,15 +225,7 @@ std::string format_eval_json(const EvalReport& report, const EvalEnvironment& en
   nlohmann::ordered_json models = nlohmann::ordered_json::array();
   for (const EvalRow& r : report.rows) {
     nlohmann::ordered_json m = nlohmann::ordered_json::object();
-    for (const EvalColumn& c : columns(report.task)) {
-      if (std::string(c.key) == "dtypes") {   // exact bytes per dtype, not the table's shares
-        nlohmann::ordered_json d = nlohmann::ordered_json::object();
-        for (const auto& [name, bytes] : r.dtype_bytes) d[name] = bytes;
-        m["dtype_bytes"] = std::move(d);
-        continue;
-      }
-      m[c.key] = json_value(c.value(r, report.rows[0]));
-    }
+    for (const EvalColumn& c : columns(report.task)) m[c.key] = json_value(c.value(r, report.rows[0]));
     models.push_back(std::move(m));
   }
   doc["models"] = std::move(models);
@@ -236,15 +235,11 @@ std::string format_eval_json(const EvalReport& report, const EvalEnvironment& en
 std::string format_eval_csv(const EvalReport& report) {
   const std::vector<EvalColumn> cols = columns(report.task);
   std::string out;
-  for (const EvalColumn& c : cols) out += std::string(out.empty() ? "" : ",") + (std::string(c.key) == "dtypes" ? "dtype_bytes" : c.key);
+  for (const EvalColumn& c : cols) out += std::string(out.empty() ? "" : ",") + c.key;
   out += "\n";
   for (const EvalRow& r : report.rows) {
     std::string line;
-    for (size_t i = 0; i < cols.size(); ++i) {
-      const EvalColumn& c = cols[i];
-      if (i) line += ",";
-      line += std::string(c.key) == "dtypes" ? csv_quote(dtype_csv(r)) : csv_text(c.value(r, report.rows[0]));
-    }
+    for (size_t i = 0; i < cols.size(); ++i) line += (i ? "," : "") + csv_text(cols[i].value(r, report.rows[0]));
     out += line + "\n";
   }
   return out;

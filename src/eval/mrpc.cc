@@ -37,8 +37,7 @@ void check_header(const TsvRow& h, const std::string& path) {
 LabelledPair labelled_pair(const TsvRow& r, const std::string& path) {
   const auto& f = r.fields;
   if (f.size() != kColumns) {
-    fail_at(path, r.line, std::to_string(f.size()) + (f.size() == 1 ? " tab-separated field" : " tab-separated fields"),
-            "5 (Quality, #1 ID, #2 ID, #1 String, #2 String)");
+    fail_at(path, r.line, eval::field_count(f.size()), "5 (Quality, #1 ID, #2 ID, #1 String, #2 String)");
   }
   if (f[0] != "0" && f[0] != "1") fail_at(path, r.line, "label " + quoted(f[0]), "0 or 1");
   return LabelledPair{f[1], f[2], f[0] == "1" ? 1 : 0, f[3], f[4]};

@@ -12,6 +12,7 @@ namespace slimformer {
 namespace {
 
 using eval::fail_at;
+using eval::field_count;
 using eval::fail_file;
 using eval::quoted;
 using eval::TsvRow;
@@ -28,10 +29,6 @@ double parse_score(const std::string& s, const std::string& path, int64_t line) 
   if (!std::isfinite(v)) fail_at(path, line, "score " + quoted(s) + " (not finite)", kScoreRange);
   if (v < 0.0 || v > 5.0) fail_at(path, line, "score " + quoted(s) + " (out of range)", kScoreRange);
   return v + 0.0;   // "-0" reads as -0.0; give the plain zero
-}
-
-std::string field_count(size_t n) {
-  return std::to_string(n) + (n == 1 ? " tab-separated field" : " tab-separated fields");
 }
 
 // ---- the STS Benchmark: genre filename year id score sentence1 sentence2 [credits...] ----

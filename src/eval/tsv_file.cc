@@ -148,6 +148,10 @@ std::string quoted(std::string_view value) {
   return out + (cut ? "...'" : "'");
 }
 
+std::string field_count(size_t n) {
+  return std::to_string(n) + (n == 1 ? " tab-separated field" : " tab-separated fields");
+}
+
 void fail_at(const std::string& path, int64_t line, const std::string& found, const std::string& expected) {
   throw FormatError(at_line(path, line) + ": " + found + ", expected " + expected);
 }

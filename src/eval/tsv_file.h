@@ -29,6 +29,8 @@ std::string at_line(const std::string& path, int64_t line);
 // A value as it appears in a message: in single quotes, cut to about 60 bytes (at a UTF-8
 // boundary, with "..." added) so one bad field cannot flood the message; tabs shown as \t.
 std::string quoted(std::string_view value);
+// "1 tab-separated field", "7 tab-separated fields": a row's width as messages say it.
+std::string field_count(size_t n);
 // Throws FormatError "'<path>' line <N>: <found>, expected <expected>".
 [[noreturn]] void fail_at(const std::string& path, int64_t line, const std::string& found,
                           const std::string& expected);
