@@ -56,8 +56,7 @@ int64_t num_labels_in(const Json& config, const std::string& path) {
     }
     from_map = static_cast<int64_t>(m.size());
   }
-  if (!present(config, "num_labels")) return from_map > 0 ? from_map : 2;
-  const int64_t n = io::require_int(config, "num_labels", path);
+  const int64_t n = io::optional_int(config, "num_labels", path, from_map > 0 ? from_map : 2);
   if (n <= 0) throw FormatError("key 'num_labels' in '" + path + "' must be positive, got " + std::to_string(n));
   if (from_map > 0 && from_map != n) {
     throw FormatError("'" + path + "': num_labels " + std::to_string(n) + " disagrees with the " +
@@ -121,16 +120,6 @@ Tensor linear(const float* x, int64_t B, const Tensor& w, const Tensor& b, bool 
   return out;
 }
 
-// (B, H): the first token's state of each row.
-Tensor first_tokens(const Tensor& hidden) {
-  const int64_t B = hidden.dim(0), T = hidden.dim(1), H = hidden.dim(2);
-  Tensor out = Tensor::empty({B, H});
-  for (int64_t r = 0; r < B; ++r) {
-    for (int64_t k = 0; k < H; ++k) out.data<float>()[r * H + k] = hidden.data<float>()[r * T * H + k];
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string sequence_classification_head(const std::string& model_dir) {
@@ -183,7 +172,8 @@ int64_t SequenceClassifier::max_length() const {
 Tensor SequenceClassifier::logits(const Batch& batch) const {
   const ForwardResult r = encoder_->forward(batch);
   if (!dense_w_.defined()) return linear(r.pooler_output.data<float>(), batch.batch, head_w_, head_b_, false);
-  const Tensor x = linear(first_tokens(r.last_hidden_state).data<float>(), batch.batch, dense_w_, dense_b_, true);
+  const Tensor first = pool(r.last_hidden_state, batch.mask, PoolingMode::Cls);   // each row's first token
+  const Tensor x = linear(first.data<float>(), batch.batch, dense_w_, dense_b_, true);
   return linear(x.data<float>(), batch.batch, head_w_, head_b_, false);
 }
 

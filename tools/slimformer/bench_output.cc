@@ -31,7 +31,6 @@ std::string fresh_folder(const std::string& parent) {
   }
 }
 
-
 }  // namespace
 
 struct BenchOutputs::Impl {
