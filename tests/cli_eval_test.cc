@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "classifier_test_util.h"
 #include "cli_test_util.h"
 
 using namespace slimtest;
@@ -112,4 +113,29 @@ TEST(CliEval, BadRequestsAreOneLine) {
   expect_one_line_error(run_cli("eval --task mrpc --data " + q(mrpc) + m), {"--train", "threshold"});
   expect_one_line_error(run_cli("eval --task stsb" + dev + m + " --output-dir " + q(dir + "/a-file")), {"--output-dir"});
   expect_one_line_error(run_cli("eval --task mrpc --train " + q(mrpc) + " --data " + q(sts("dev")) + m), {"sts-dev.csv"});
+  write_file(dir + "/utf16.csv", "\xFF\xFEg\0\t\0");
+  expect_one_line_error(run_cli("eval --task stsb --data " + q(dir + "/utf16.csv") + m), {"utf16.csv", "UTF-16"});
+}
+
+TEST(CliEval, OutputDirInsideAModelIsRefused) {
+  // A copy of the model, so that a failure of the check could not write into the shared fixtures.
+  const std::string model = make_temp_dir() + "/model";
+  fs::copy(st_bert(), model, fs::copy_options::recursive);
+  for (const std::string& out : {model, model + "/results", model + "/./sub/../results"}) {
+    expect_one_line_error(run_cli("eval --task stsb --data " + q(sts("dev")) + " --model " + q(st_bert()) + " --model " +
+                                  q(model) + " --name a --name b --output-dir " + q(out)),
+                          {"--output-dir", "inside the model folder", model});
+  }
+  EXPECT_FALSE(fs::exists(model + "/results"));
+  EXPECT_FALSE(fs::exists(model + "/report.md"));
+}
+
+TEST(CliEval, HeadThatDoesNotFitTheTaskIsOneLine) {
+  auto tensors = prefixed_tensors("st-bert-uncased", "bert.");
+  tensors["classifier.weight"] = random_tensor({2, 16}, 1);
+  tensors["classifier.bias"] = random_tensor({2}, 2);
+  const nlohmann::json edits = {{"architectures", {"BertForSequenceClassification"}}, {"num_labels", 2}};
+  const std::string dir = write_model_folder(fixture_config("st-bert-uncased", edits), tensors, "st-bert-uncased");
+  expect_one_line_error(run_cli("eval --task stsb --data " + q(sts("dev")) + " --model " + q(dir) + " --max-pairs 5"),
+                        {dir, "2-label BertForSequenceClassification head", "STS-B"});
 }

@@ -108,6 +108,14 @@ std::string headline(const slimformer::EvalRow& r, slimformer::EvalTask task) {
   return buf;
 }
 
+// Whether `dir` is `folder` or lies inside it (both resolved, so "m/./out" and links count).
+bool within(const std::string& dir, const std::string& folder) {
+  std::error_code ec;
+  const fs::path d = fs::weakly_canonical(dir, ec), f = fs::weakly_canonical(folder, ec);
+  const fs::path rel = d.lexically_relative(f);
+  return !rel.empty() && *rel.begin() != "..";
+}
+
 // report.md, results.json and results.csv in --output-dir, opened before any work (so an
 // unwritable folder fails first) and committed together at the end.
 struct EvalFiles {
@@ -148,6 +156,12 @@ int run_eval(const EvalCliOptions& o) {
     require_model_dir("--model", m);
     const slimformer::EncoderConfig config = slimformer::read_encoder_config(m + "/config.json");
     if (!options.attention.empty()) build_attention_flag(options.attention, slimformer::attention_context(config));
+  }
+  for (const std::string& m : o.models) {   // an input model is never written to
+    if (!o.output_dir.empty() && within(o.output_dir, m)) {
+      throw InputError("--output-dir: '" + o.output_dir + "' is inside the model folder '" + m +
+                       "' (expected a folder outside every --model)");
+    }
   }
   EvalFiles files(o.output_dir);
 
