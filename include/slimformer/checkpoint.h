@@ -71,7 +71,20 @@ struct EncoderConfig {
   std::string attention_type;              // BigBird: "block_sparse" or "original_full"
   int64_t block_size = 0;                  // BigBird
   int64_t num_random_blocks = 0;           // BigBird
+  // Hugging Face's pruned_heads: layer -> the heads (original indices, ascending) removed from it;
+  // that layer's query/key/value have (heads - removed) x head_dim outputs.
+  std::map<int64_t, std::vector<int64_t>> pruned_heads;
+  // The FFN width of each layer when structured pruning made them differ (config.json key
+  // "intermediate_sizes", slimformer's own); empty: every layer has intermediate_size.
+  std::vector<int64_t> intermediate_sizes;
 };
+
+// One encoder layer's sizes: heads kept and FFN width.
+struct LayerShape {
+  int64_t heads = 0;
+  int64_t intermediate = 0;
+};
+LayerShape layer_shape(const EncoderConfig& c, int64_t layer);
 
 // config.json -> EncoderConfig; FormatError for bad JSON / missing keys, ModelError for an
 // unsupported model_type (the message lists the supported ones).
@@ -79,6 +92,10 @@ EncoderConfig read_encoder_config(const std::string& config_json_path);
 // The same from config.json's text; `origin` names it in errors (a path, or what the text was
 // built from, such as a built-in configuration with overrides).
 EncoderConfig encoder_config_from_json_text(const std::string& text, const std::string& origin);
+// config.json's text for `c`: `base` (the text of the config it came from; empty: none) with the
+// keys slimformer reads rewritten in the family's spelling, so what else it holds (architectures,
+// id2label, ...) survives; reading the result gives `c` back.
+std::string encoder_config_json(const EncoderConfig& c, const std::string& base = "");
 const std::vector<std::string>& supported_model_types();
 // The config.json keys read for `model_type` (its own spelling: DistilBERT's "dim", "n_layers",
 // ...), so a caller that edits a config can refuse a key that would be ignored; empty for an

@@ -47,6 +47,9 @@ class Tensor {
   Tensor reshaped(const Shape& shape) const;
   // A copy converted to F32 (F32, F16, BF16, I8, I32, I64 sources), in allocator memory.
   Tensor to_f32() const;
+  // A copy in F32, F16 or BF16 (rounded to nearest even) from any floating dtype; InputError for
+  // another target.
+  Tensor to_float(DType dtype) const;
 
  private:
   DType dtype_ = DType::F32;

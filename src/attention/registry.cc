@@ -109,30 +109,6 @@ AttentionContext attention_context(const EncoderConfig& c) {
   return ctx;
 }
 
-AttentionSpec default_attention(const EncoderConfig& config) {
-  AttentionSpec spec;
-  if (config.model_type == "longformer" && !config.attention_window.empty()) {
-    AttentionPart sliding{"sliding", {}};
-    std::string list;
-    for (int64_t w : config.attention_window) list += (list.empty() ? "" : ",") + std::to_string(w);
-    sliding.params.emplace_back("window", "[" + list + "]");
-    spec.parts.push_back(sliding);
-    // Global tokens only where the input marks them, as LongformerModel does (no first token).
-    spec.parts.push_back(AttentionPart{"global", {{"first", "0"}}});
-    return spec;
-  }
-  if (config.model_type == "big_bird" && config.attention_type == "block_sparse") {
-    // random=first_block: what Hugging Face's BigBird computes in eval mode (docs/attention/bigbird.md).
-    spec.parts.push_back(AttentionPart{"bigbird",
-                                       {{"block_size", std::to_string(config.block_size)},
-                                        {"num_random_blocks", std::to_string(config.num_random_blocks)},
-                                        {"random", "first_block"}}});
-    return spec;
-  }
-  spec.parts.push_back(AttentionPart{"exact", {}});
-  return spec;
-}
-
 float* AttentionScratch::floats(size_t count) {
   if (bytes() < count * sizeof(float)) {
     buffer_ = Tensor();   // free first: the old and new buffers are never held together

@@ -119,6 +119,20 @@ Tensor Tensor::to_f32() const {
   return out;
 }
 
+Tensor Tensor::to_float(DType dtype) const {
+  if (dtype == DType::F32) return to_f32();
+  if (dtype != DType::F16 && dtype != DType::BF16) {
+    throw InputError(std::string("Tensor::to_float: target dtype ") + dtype_name(dtype) + " is not F32, F16 or BF16");
+  }
+  const Tensor f = to_f32();
+  Tensor out = empty(shape_, dtype);
+  uint16_t* dst = out.data<uint16_t>();
+  const float* src = f.data<float>();
+  const int64_t n = numel();
+  for (int64_t i = 0; i < n; ++i) dst[i] = dtype == DType::F16 ? f32_to_f16(src[i]) : f32_to_bf16(src[i]);
+  return out;
+}
+
 float f16_to_f32(uint16_t h) {
   const uint32_t sign = (h & 0x8000u) << 16;
   uint32_t exp = (h >> 10) & 0x1f;

@@ -1,5 +1,6 @@
-// BERT: Hugging Face BertModel names, with or without the "bert." prefix of BertFor* heads.
-#include "model/weights.h"
+// BERT: config keys, Hugging Face BertModel tensor names (with or without the "bert." prefix of
+// BertFor* heads) and the BERT tensor layout RoBERTa, Longformer and BigBird share.
+#include "model/architecture.h"
 
 namespace slimformer::model {
 
@@ -44,8 +45,28 @@ TensorNames bert_layout_names(const Checkpoint& ckpt, const std::string& p) {
   return n;
 }
 
+namespace {
+
 TensorNames bert_tensor_names(const Checkpoint& ckpt) {
   return bert_layout_names(ckpt, prefix_for(ckpt, "bert.", "embeddings.word_embeddings.weight"));
 }
+
+}  // namespace
+
+const ConfigKeys kBertKeys = {"vocab_size",        "hidden_size", "num_hidden_layers", "num_attention_heads",
+                              "intermediate_size", "hidden_act",  "type_vocab_size",   "layer_norm_eps"};
+
+const Architecture kBert = {
+    .model_type = "bert",
+    .keys = kBertKeys,
+    .default_pad_token_id = 0,
+    .positions_after_padding = false,
+    .prunable_heads = true,
+    .check = check_absolute_positions,
+    .tensor_names = bert_tensor_names,
+    .pooler_weight = "pooler.dense.weight",
+    .pooler_bias = "pooler.dense.bias",
+    .model_class = "BertModel",
+};
 
 }  // namespace slimformer::model

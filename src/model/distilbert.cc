@@ -1,8 +1,11 @@
-// DistilBERT: no token types, no pooler, its own names (q_lin, sa_layer_norm, ffn.lin1, ...),
-// with or without the "distilbert." prefix of DistilBertFor* heads.
-#include "model/weights.h"
+// DistilBERT: its own config keys ("dim", "n_layers", ...) and tensor names (q_lin,
+// sa_layer_norm, ffn.lin1, ...), with or without the "distilbert." prefix of DistilBertFor*
+// heads; no token types, no pooler.
+#include "model/architecture.h"
+#include "slimformer/error.h"
 
 namespace slimformer::model {
+namespace {
 
 TensorNames distilbert_tensor_names(const Checkpoint& ckpt) {
   const std::string p = prefix_for(ckpt, "distilbert.", "embeddings.word_embeddings.weight");
@@ -34,5 +37,24 @@ TensorNames distilbert_tensor_names(const Checkpoint& ckpt) {
   }
   return n;
 }
+
+void check_distilbert(const io::Json& j, const std::string& path) {
+  if (io::optional_bool(j, "sinusoidal_pos_embds", path, false)) {
+    throw ModelError("'" + path + "': sinusoidal_pos_embds true is not supported (only learned position embeddings)");
+  }
+}
+
+}  // namespace
+
+const Architecture kDistilBert = {
+    .model_type = "distilbert",
+    .keys = {"vocab_size", "dim", "n_layers", "n_heads", "hidden_dim", "activation", nullptr, nullptr},
+    .default_pad_token_id = 0,
+    .positions_after_padding = false,
+    .prunable_heads = true,
+    .check = check_distilbert,
+    .tensor_names = distilbert_tensor_names,
+    .model_class = "DistilBertModel",
+};
 
 }  // namespace slimformer::model

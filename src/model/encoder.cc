@@ -29,7 +29,7 @@ struct Encoder::Impl {
   std::unique_ptr<model::Workspace> take_workspace(const model::Dims& d) {
     {
       std::lock_guard<std::mutex> lock(spare_mu);
-      if (spare && same_dims(spare_dims, d)) return std::move(spare);
+      if (spare && spare_dims == d) return std::move(spare);
     }
     return std::make_unique<model::Workspace>(d);
   }
@@ -37,10 +37,6 @@ struct Encoder::Impl {
     std::lock_guard<std::mutex> lock(spare_mu);
     spare = std::move(ws);
     spare_dims = d;
-  }
-  static bool same_dims(const model::Dims& a, const model::Dims& b) {
-    return a.batch == b.batch && a.seq == b.seq && a.hidden == b.hidden && a.heads == b.heads &&
-           a.head_dim == b.head_dim && a.intermediate == b.intermediate;
   }
 };
 
@@ -120,9 +116,9 @@ void Encoder::release_workspace() const {
 ForwardResult Encoder::forward(const Batch& batch, const ForwardOptions& opt) const {
   const EncoderConfig& c = config();
   check_batch(batch, c);
-  const model::Dims d{batch.batch, batch.seq, c.hidden_size, c.num_heads, c.hidden_size / c.num_heads,
-                      c.intermediate_size};
   const model::EncoderWeights& w = impl_->weights;
+  const model::Dims d{batch.batch, batch.seq, c.hidden_size, w.max_heads, c.hidden_size / c.num_heads,
+                      w.max_intermediate};
   ForwardResult r;
   Tensor hidden = Tensor::empty({d.batch, d.seq, d.hidden});
   if (d.rows() == 0) {
@@ -148,7 +144,7 @@ ForwardResult Encoder::forward(const Batch& batch, const ForwardOptions& opt) co
   impl_->give_back(std::move(ws), d);
   if (w.has_pooler) {
     r.pooler_output = Tensor::empty({d.batch, d.hidden});
-    model::pooler_forward(r.pooler_output.data<float>(), hidden.data<float>(), w.pooler_packed, d);
+    model::pooler_forward(r.pooler_output.data<float>(), hidden.data<float>(), w.pooler, d);
   }
   r.last_hidden_state = hidden;
   return r;

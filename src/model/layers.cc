@@ -12,8 +12,8 @@ namespace slimformer::model {
 namespace k = slimformer::kernels;
 
 Workspace::Workspace(const Dims& d)
-    : qkv(Tensor::empty({d.rows(), 3 * d.hidden})),
-      ctx(Tensor::empty({d.rows(), d.hidden})),
+    : qkv(Tensor::empty({d.rows(), 3 * d.heads * d.head_dim})),
+      ctx(Tensor::empty({d.rows(), d.heads * d.head_dim})),
       mid(Tensor::empty({d.rows(), d.intermediate})) {}
 
 void embeddings_forward(float* out, const EncoderWeights& w, const EncoderConfig& c, const Dims& d,
@@ -47,29 +47,29 @@ bool any_set(const int64_t* flags, int64_t n) {
 // ctx (B*T, H) = attention(q, k, v) read in place from the stacked projection (B*T, 3, h, d);
 // Longformer's global projections are computed only when the batch has global tokens.
 void attention_block(const float* x, const LayerWeights& w, const Dims& d, Workspace& ws, const LayerAttention& a) {
-  const int64_t H = d.hidden;
+  const int64_t A = w.heads * d.head_dim;   // this layer's attention width
   const float* qkv = ws.qkv.data<float>();
   AttentionIO io;
   io.batch = d.batch;
   io.seq = d.seq;
-  io.heads = d.heads;
+  io.heads = w.heads;
   io.head_dim = d.head_dim;
   io.q = qkv;
-  io.k = qkv + H;
-  io.v = qkv + 2 * H;
-  io.in_row_stride = 3 * H;
+  io.k = qkv + A;
+  io.v = qkv + 2 * A;
+  io.in_row_stride = 3 * A;
   io.out = ws.ctx.data<float>();
-  io.out_row_stride = H;
+  io.out_row_stride = A;
   io.mask = a.mask;
   io.global_mask = a.global_mask;
   io.layer = a.layer;
-  if (!w.qkv_global_packed.empty() && (any_set(a.global_mask, d.rows()) || a.mechanism->adds_global_tokens())) {
+  if (!w.qkv_global.empty() && (any_set(a.global_mask, d.rows()) || a.mechanism->adds_global_tokens())) {
     if (ws.qkv_global.numel() != ws.qkv.numel()) ws.qkv_global = Tensor::empty(ws.qkv.shape());
     float* g = ws.qkv_global.data<float>();
-    w.qkv_global_packed.forward(g, x, d.rows());
+    w.qkv_global.forward(g, x, d.rows());
     io.q_global = g;
-    io.k_global = g + H;
-    io.v_global = g + 2 * H;
+    io.k_global = g + A;
+    io.v_global = g + 2 * A;
   }
   a.mechanism->forward(io, ws.attention);
 }
@@ -79,17 +79,17 @@ void attention_block(const float* x, const LayerWeights& w, const Dims& d, Works
 void encoder_layer_forward(float* x, const LayerWeights& w, const EncoderConfig& c, const Dims& d, Workspace& ws,
                            const LayerAttention& attn) {
   const int64_t n = d.rows(), H = d.hidden;
-  w.qkv_packed.forward(ws.qkv.data<float>(), x, n);
+  w.qkv.forward(ws.qkv.data<float>(), x, n);
   attention_block(x, w, d, ws, attn);
-  w.attn_out_packed.forward(x, ws.ctx.data<float>(), n, /*accumulate=*/true);   // x += attn
+  w.attn_out.forward(x, ws.ctx.data<float>(), n, /*accumulate=*/true);   // x += attn
   k::layernorm(x, x, w.attn_ln.g, w.attn_ln.b, n, H, c.layer_norm_eps);
   float* mid = ws.mid.data<float>();
-  w.ffn_in_packed.forward(mid, x, n);                                          // act fused
-  w.ffn_out_packed.forward(x, mid, n, /*accumulate=*/true);                    // x += ffn
+  w.ffn_in.forward(mid, x, n);                                          // act fused
+  w.ffn_out.forward(x, mid, n, /*accumulate=*/true);                    // x += ffn
   k::layernorm(x, x, w.ffn_ln.g, w.ffn_ln.b, n, H, c.layer_norm_eps);
 }
 
-void pooler_forward(float* out, const float* hidden, const k::PackedLinear& dense, const Dims& d) {
+void pooler_forward(float* out, const float* hidden, const Linear& dense, const Dims& d) {
   Tensor cls = Tensor::empty({d.batch, d.hidden});
   for (int64_t b = 0; b < d.batch; ++b) {
     std::copy_n(hidden + b * d.seq * d.hidden, d.hidden, cls.data<float>() + b * d.hidden);

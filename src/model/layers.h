@@ -10,9 +10,12 @@
 
 namespace slimformer::model {
 
+// A forward's sizes; heads and intermediate are the widest layer's (what the workspace holds),
+// each layer reads its own from LayerWeights.
 struct Dims {
   int64_t batch, seq, hidden, heads, head_dim, intermediate;
   int64_t rows() const { return batch * seq; }
+  bool operator==(const Dims&) const = default;
 };
 
 // Scratch for one forward, reused by every layer (counting allocator: peak bytes are exact).
@@ -20,8 +23,9 @@ struct Workspace {
   explicit Workspace(const Dims& d);
   Tensor qkv;         // (B*T, 3, h, d): the stacked q, k, v projection, read in place by attention
   Tensor qkv_global;  // (B*T, 3, h, d): Longformer's global projections, allocated when first used
-  Tensor ctx;         // (B*T, H): attention context, heads merged as written
+  Tensor ctx;         // (B*T, h*d): attention context, heads merged as written
   Tensor mid;         // (B*T, I): feed-forward intermediate
+  // (h: a layer's heads, at most Dims::heads; I: its FFN width, at most Dims::intermediate.)
   AttentionScratch attention;   // whatever the attention mechanism asks for
 };
 
@@ -42,7 +46,7 @@ void encoder_layer_forward(float* x, const LayerWeights& w, const EncoderConfig&
                            const LayerAttention& attn);
 
 // out (B, H) = tanh(dense(hidden[:, 0, :])) for hidden (B, T, H).
-void pooler_forward(float* out, const float* hidden, const kernels::PackedLinear& dense, const Dims& d);
+void pooler_forward(float* out, const float* hidden, const Linear& dense, const Dims& d);
 
 // Position ids (B*T): 0..T-1, or RoBERTa's: pad + cumulative count of non-pad ids, pad for pads.
 std::vector<int64_t> position_ids(const std::vector<int64_t>& ids, const EncoderConfig& c, int64_t batch, int64_t seq);

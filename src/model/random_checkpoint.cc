@@ -7,7 +7,7 @@
 #include <map>
 
 #include "core/splitmix.h"
-#include "model/weights.h"
+#include "model/architecture.h"
 #include "slimformer/builtin.h"
 #include "slimformer/error.h"
 
@@ -140,35 +140,34 @@ std::shared_ptr<const Checkpoint> random_checkpoint(const EncoderConfig& c, uint
   // The names an empty checkpoint maps to are the plain (prefix-free) architecture names.
   const Checkpoint names_only(c, {});
   const model::TensorNames n = model::tensor_names_for(names_only);
-  const int64_t H = c.hidden_size, I = c.intermediate_size;
+  const int64_t H = c.hidden_size, head_dim = c.hidden_size / c.num_heads;
   Builder b(seed);
   zero_row(b.embedding(n.word, c.vocab_size, H), c.pad_token_id);
   Tensor& pos = b.embedding(n.position, c.max_position_embeddings, H);
   if (c.position_offset > 0) zero_row(pos, c.pad_token_id);   // RoBERTa's position padding_idx
   if (!n.token_type.empty()) b.embedding(n.token_type, c.type_vocab_size, H);
   b.norm(n.emb_ln_g, n.emb_ln_b, H);
-  for (const model::LayerNames& l : n.layers) {
-    b.linear(l.q_w, l.q_b, H, H);
-    b.linear(l.k_w, l.k_b, H, H);
-    b.linear(l.v_w, l.v_b, H, H);
-    b.linear(l.attn_out_w, l.attn_out_b, H, H);
+  for (size_t i = 0; i < n.layers.size(); ++i) {
+    const model::LayerNames& l = n.layers[i];
+    const LayerShape shape = layer_shape(c, static_cast<int64_t>(i));
+    const int64_t A = shape.heads * head_dim, I = shape.intermediate;
+    b.linear(l.q_w, l.q_b, A, H);
+    b.linear(l.k_w, l.k_b, A, H);
+    b.linear(l.v_w, l.v_b, A, H);
+    b.linear(l.attn_out_w, l.attn_out_b, H, A);
     b.norm(l.attn_ln_g, l.attn_ln_b, H);
     b.linear(l.ffn_in_w, l.ffn_in_b, I, H);
     b.linear(l.ffn_out_w, l.ffn_out_b, H, I);
     b.norm(l.ffn_ln_g, l.ffn_ln_b, H);
     if (!l.q_global_w.empty()) {   // Longformer's projections for global tokens
-      b.linear(l.q_global_w, l.q_global_b, H, H);
-      b.linear(l.k_global_w, l.k_global_b, H, H);
-      b.linear(l.v_global_w, l.v_global_b, H, H);
+      b.linear(l.q_global_w, l.q_global_b, A, H);
+      b.linear(l.k_global_w, l.k_global_b, A, H);
+      b.linear(l.v_global_w, l.v_global_b, A, H);
     }
   }
-  // BertModel, RobertaModel and LongformerModel have a pooler (BigBird's is a bare Linear);
-  // DistilBERT has none.
-  if (c.model_type == "big_bird") {
-    b.linear("pooler.weight", "pooler.bias", H, H);
-  } else if (c.model_type != "distilbert") {
-    b.linear("pooler.dense.weight", "pooler.dense.bias", H, H);
-  }
+  // The family's pooler, as a freshly initialised bare model has it (DistilBERT: none).
+  const model::Architecture& arch = model::architecture_of(c);
+  if (*arch.pooler_weight) b.linear(arch.pooler_weight, arch.pooler_bias, H, H);
   return std::make_shared<const Checkpoint>(c, std::move(b.tensors));
 }
 

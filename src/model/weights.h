@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/cpu/gemm.h"
+#include "model/linear.h"
 #include "slimformer/checkpoint.h"
 #include "slimformer/tensor.h"
 
@@ -25,14 +25,8 @@ struct TensorNames {
   std::string pooler_w, pooler_b;           // empty: no pooler in the checkpoint
 };
 
-// Architecture mappings. `prefix` is chosen by prefix_for(): "" or e.g. "bert." when the
-// checkpoint was saved from a model with a head (BertForSequenceClassification, ...).
-TensorNames bert_tensor_names(const Checkpoint& ckpt);
-TensorNames roberta_tensor_names(const Checkpoint& ckpt);
-TensorNames distilbert_tensor_names(const Checkpoint& ckpt);
-TensorNames bigbird_tensor_names(const Checkpoint& ckpt);
-TensorNames longformer_tensor_names(const Checkpoint& ckpt);
-// Picks the mapping from config().model_type; ModelError for a type without one.
+// The mapping of config().model_type's record (model/architecture.h); ModelError for a type
+// without one.
 TensorNames tensor_names_for(const Checkpoint& ckpt);
 
 // "" if the checkpoint holds `probe` as is, else `prefix` if it holds prefix + probe, else ""
@@ -41,26 +35,20 @@ std::string prefix_for(const Checkpoint& ckpt, const std::string& prefix, const 
 // BERT-layout layers and pooler (shared by BERT and RoBERTa).
 TensorNames bert_layout_names(const Checkpoint& ckpt, const std::string& prefix);
 
-struct Linear {
-  const float* w = nullptr;   // (out, in)
-  const float* b = nullptr;   // (out)
-  int64_t out = 0, in = 0;
-};
 struct Norm {
   const float* g = nullptr;
   const float* b = nullptr;
 };
-// The checkpoint's tensors (Linear: checked shapes, pointers into the mapping) and the packed
-// products the forward runs: Q, K, V stacked into one (3H, H) product, the activation fused into
-// ffn_in, the residual adds into attn_out and ffn_out (forward with accumulate = true).
+// One encoder layer as the forward runs it: Q, K and V stacked into one product with rows
+// [q | k | v] (heads x head_dim each: fewer than the config's heads when some were pruned), the
+// activation fused into ffn_in, the residual adds into attn_out and ffn_out (forward with
+// accumulate = true).
 struct LayerWeights {
-  Linear q, k, v, attn_out;
-  Norm attn_ln;
-  Linear ffn_in, ffn_out;
-  Norm ffn_ln;
-  Linear q_global, k_global, v_global;   // Longformer only (w null otherwise)
-  kernels::PackedLinear qkv_packed, attn_out_packed, ffn_in_packed, ffn_out_packed;
-  kernels::PackedLinear qkv_global_packed;   // empty unless the layer has global projections
+  int64_t heads = 0;          // attention heads this layer keeps
+  int64_t intermediate = 0;   // its FFN width
+  Linear qkv, attn_out, ffn_in, ffn_out;
+  Norm attn_ln, ffn_ln;
+  Linear qkv_global;          // Longformer's projections for global tokens; empty otherwise
 };
 
 struct EncoderWeights {
@@ -69,18 +57,20 @@ struct EncoderWeights {
   const float* token_type = nullptr;   // (type_vocab_size, H) or null
   Norm emb_ln;
   std::vector<LayerWeights> layers;
+  int64_t max_heads = 0;               // the widest layer's heads and FFN width (workspace sizes)
+  int64_t max_intermediate = 0;
   bool has_pooler = false;
   Linear pooler;
-  kernels::PackedLinear pooler_packed;
   int64_t parameter_count = 0;
-  size_t bytes = 0;                    // f32 bytes the slots point at
+  size_t bytes = 0;                    // bytes the forward holds: the Linears' own, the rest's as f32
   size_t released_bytes = 0;           // mapped weight bytes handed back to the kernel once packed
   std::vector<Tensor> held;            // mmapped views and converted copies the pointers refer to
 };
 
 // Resolves every name against the checkpoint: ModelError naming the tensor and the expected
-// shape when one is missing or misshapen. F32 tensors are used in place, F16/BF16 converted once.
-// Every Linear is then packed (see LayerWeights) and the checkpoint pages it was packed from are
+// shape when one is missing or misshapen; each layer's shapes come from layer_shape() (pruned
+// heads, per-layer FFN width). Norms and embeddings: F32 used in place, F16/BF16 converted once.
+// Every Linear is built (see LayerWeights) and the checkpoint pages it was built from are
 // released (release_pages), so a loaded model holds its linear weights once, not twice.
 EncoderWeights load_weights(const Checkpoint& ckpt, const TensorNames& names, Activation act);
 

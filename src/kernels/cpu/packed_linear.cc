@@ -57,7 +57,7 @@ struct PackedLinear::Impl {
   int64_t N = 0, K = 0;
   Epilogue epilogue = Epilogue::None;
   memory weights, bias;               // packed weights (K,N); bias (1,N) or empty
-  std::vector<float> bias_copy;       // for the K == 0 path
+  std::vector<float> bias_copy;       // the bias, for the K == 0 path only
   struct Prim { dnnl::matmul matmul; memory weights; };
   mutable std::mutex mu;
   mutable std::map<std::tuple<int64_t, bool, int>, Prim> prims;
@@ -114,8 +114,10 @@ PackedLinear::PackedLinear(const float* weight, const float* bias, int64_t N, in
   im.N = N;
   im.K = K;
   im.epilogue = epilogue;
-  if (bias) im.bias_copy.assign(bias, bias + N);
-  if (N == 0 || K == 0) return;   // forward handles these without the library
+  if (N == 0 || K == 0) {   // forward handles these without the library
+    if (bias) im.bias_copy.assign(bias, bias + N);
+    return;
+  }
   if (bias) {
     im.bias = memory(memory::desc({1, N}, dt::f32, tag::ab), cpu_engine());
     std::memcpy(im.bias.get_data_handle(), bias, N * sizeof(float));
@@ -185,7 +187,8 @@ int64_t PackedLinear::in_features() const { return impl_ ? impl_->K : 0; }
 size_t PackedLinear::packed_bytes() const {
   if (!impl_) return 0;
   size_t b = impl_->weights ? impl_->weights.get_desc().get_size() : 0;
-  return b + impl_->bias_copy.size() * sizeof(float) * (impl_->bias ? 2 : 1);
+  if (impl_->bias) b += impl_->bias.get_desc().get_size();
+  return b + impl_->bias_copy.size() * sizeof(float);
 }
 
 namespace {
