@@ -2,6 +2,8 @@
 // fixtures, and per-layer shapes against an equivalent masked model.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <memory>
 #include <set>
 #include <string>
@@ -138,4 +140,69 @@ TEST(CompressFfn, BadRequestsAreRefused) {
   EXPECT_EQ(m.config.intermediate_size, I);
   EXPECT_TRUE(m.config.intermediate_sizes.empty());
   EXPECT_EQ(m.tensors.at("encoder.layer.0.intermediate.dense.weight").dim(0), I);
+}
+
+// ln_structured(n=2, dim=0, amount=0.5) zeroed the rows our ranking picks.
+TEST(CompressFfn, NormRankingPicksLnStructuredRows) {
+  SafetensorsFile want(kDir + "/compression/ln-structured-ffn-rows-0.5.safetensors");
+  compress::ModelState m = bert_tiny();
+  const auto picked = compress::ffn_neurons_by_norm(m, 0.5, 2);
+  ASSERT_EQ(picked.size(), 2u);
+  for (const auto& [layer, neurons] : picked) {
+    const Tensor w = want.get("encoder.layer." + std::to_string(layer) + ".intermediate.dense.weight");
+    std::vector<int64_t> zero_rows;
+    for (int64_t r = 0; r < w.dim(0); ++r) {
+      bool all_zero = true;
+      for (int64_t c = 0; c < w.dim(1); ++c) all_zero = all_zero && w.data<float>()[r * w.dim(1) + c] == 0.0f;
+      if (all_zero) zero_rows.push_back(r);
+    }
+    EXPECT_EQ(neurons, zero_rows) << "layer " << layer;
+  }
+  compress::remove_ffn_neurons(m, picked);
+  EXPECT_LE(masked_max_diff(run(m), want.get("out.last_hidden_state"), fixture_mask()), 1e-5);
+  iotest::expect_error<InputError>([&] { compress::ffn_neurons_by_norm(m, 1.0); }, {"amount", "[0, 1)"});
+}
+
+TEST(CompressHeads, ImportanceRankingRemovesTheWeakestAndKeepsOnePerLayer) {
+  compress::ModelState m = bert_tiny();
+  const auto scores = compress::head_importance(m);
+  const auto picked = compress::heads_by_importance(m, 0.5);   // 4 of 8 heads
+  int64_t count = 0;
+  double worst_kept = 1e300, best_removed = 0.0;
+  for (const auto& [layer, s] : scores) {
+    const auto p = picked.find(layer);
+    for (int64_t h = 0; h < static_cast<int64_t>(s.size()); ++h) {
+      const bool removed = p != picked.end() && std::count(p->second.begin(), p->second.end(), h);
+      count += removed;
+      if (removed) best_removed = std::max(best_removed, s[static_cast<size_t>(h)]);
+      else worst_kept = std::min(worst_kept, s[static_cast<size_t>(h)]);
+    }
+  }
+  EXPECT_EQ(count, 4);
+  EXPECT_LE(best_removed, worst_kept);
+  compress::remove_heads(m, picked);
+  // 0.9 of the 4 left asks for 4 more, which would empty a layer: each layer keeps one.
+  const auto more = compress::heads_by_importance(m, 0.9);
+  compress::remove_heads(m, more);
+  for (int64_t l = 0; l < m.config.num_layers; ++l) EXPECT_EQ(layer_shape(m.config, l).heads, 1);
+}
+
+TEST(CompressLayers, KeptLayersRunAsTheyDidInTheFullModel) {
+  compress::ModelState m = bert_tiny();
+  compress::remove_heads(m, {{1, {0}}});
+  compress::remove_ffn_neurons(m, {{1, {3, 4}}});
+  compress::ModelState last = m;
+  compress::keep_layers(last, {1});
+  EXPECT_EQ(last.config.num_layers, 1);
+  EXPECT_EQ(last.config.pruned_heads, (std::map<int64_t, std::vector<int64_t>>{{0, {0}}}));
+  EXPECT_EQ(last.config.intermediate_size, m.config.intermediate_size - 2);
+  EXPECT_TRUE(last.config.intermediate_sizes.empty());
+  EXPECT_EQ(last.tensors.count("encoder.layer.1.attention.self.query.weight"), 0u);
+  EXPECT_TRUE(std::memcmp(last.tensors.at("encoder.layer.0.output.dense.weight").raw(),
+                          m.tensors.at("encoder.layer.1.output.dense.weight").raw(),
+                          m.tensors.at("encoder.layer.1.output.dense.weight").nbytes()) == 0);
+  Encoder(compress::checkpoint_of(last));   // loads: every shape fits the smaller config
+  iotest::expect_error<InputError>([&] { compress::keep_layers(m, {}); }, {"at least one"});
+  iotest::expect_error<InputError>([&] { compress::keep_layers(m, {0, 0}); }, {"twice"});
+  iotest::expect_error<InputError>([&] { compress::keep_layers(m, {2}); }, {"layer 2", "out of range"});
 }

@@ -35,4 +35,44 @@ void remove_heads(ModelState& m, const std::map<int64_t, std::vector<int64_t>>& 
 // weights, little). InputError for a layer or neuron out of range.
 void remove_ffn_neurons(ModelState& m, const std::map<int64_t, std::vector<int64_t>>& neurons);
 
+// What structured pruning removes when asked for an amount rather than a list:
+// each layer's FFN neurons with the smallest L1 (norm 1) or L2 (norm 2) norm of their input
+// weights, round(amount * width) of them (torch.nn.utils.prune.ln_structured on dim 0, ties as
+// torch.topk breaks them), as remove_ffn_neurons takes them.
+std::map<int64_t, std::vector<int64_t>> ffn_neurons_by_norm(ModelState& m, double amount, int norm = 2);
+// Each layer's heads (the ones still there, in order) scored by the L2 norm of their weights:
+// their rows of query, key and value and their columns of the attention output.
+std::map<int64_t, std::vector<double>> head_importance(ModelState& m);
+// The round(amount * heads) least important heads over all layers (original indices, as
+// remove_heads takes them), skipping any that would leave a layer without heads.
+std::map<int64_t, std::vector<int64_t>> heads_by_importance(ModelState& m, double amount);
+
+// Keeps only the listed encoder layers (in order), renumbered from 0; their pruned heads, FFN
+// widths and attention windows go with them. InputError for a layer out of range, listed twice,
+// or an empty list.
+void keep_layers(ModelState& m, const std::vector<int64_t>& keep);
+
+// Unstructured L1 pruning (torch.nn.utils.prune's L1Unstructured / global_unstructured).
+enum class PruneScope {
+  Linear,       // the weights of every Linear (encoder layers and pooler): LayerNorm, biases and
+                // embeddings are spared
+  EveryWeight,  // every tensor with "weight" in its name, LayerNorm and embeddings included
+};
+struct UnstructuredPruning {
+  double amount = 0.0;       // the fraction of the scope's weights set to zero, in [0, 1)
+  bool global = false;       // one ranking over the whole scope (else each tensor on its own)
+  PruneScope scope = PruneScope::Linear;
+  int64_t steps = 1;         // prune in this many equal steps (each ranks the weights left)
+};
+struct PruneSummary {
+  std::vector<std::string> tensors;   // the tensors in scope
+  int64_t weights = 0;                // their elements
+  int64_t zeros = 0;                  // of which zero afterwards
+};
+// The tensors a scope covers, in ranking order.
+std::vector<std::string> prune_scope_tensors(const ModelState& m, PruneScope scope);
+// Sets the smallest |w| to zero, choosing exactly the elements PyTorch chooses (ties included).
+// InputError for an amount outside [0, 1), steps < 1, a non-finite weight or an int8 model.
+PruneSummary prune_l1_unstructured(ModelState& m, const UnstructuredPruning& options);
+
 }  // namespace slimformer::compress

@@ -5,18 +5,13 @@
 #include <cstring>
 #include <set>
 
+#include "compress/state_util.h"
 #include "model/architecture.h"
 #include "slimformer/compress.h"
 #include "slimformer/error.h"
 
 namespace slimformer::compress {
 namespace {
-
-Tensor& tensor(ModelState& m, const std::string& name) {
-  auto it = m.tensors.find(name);
-  if (it == m.tensors.end()) throw ModelError("tensor '" + name + "' is missing from the model");
-  return it->second;
-}
 
 // The rows `keep` of t (1-D: its elements), bytes copied as they are (any dtype).
 Tensor keep_rows(const Tensor& t, const std::vector<int64_t>& keep) {
@@ -60,27 +55,7 @@ double activation(Activation a, double x) {
   return x;
 }
 
-void check_layer(const ModelState& m, int64_t layer, const char* what) {
-  if (layer < 0 || layer >= m.config.num_layers) {
-    throw InputError(std::string(what) + ": layer " + std::to_string(layer) + " is out of range (the model has " +
-                     std::to_string(m.config.num_layers) + " layers)");
-  }
-}
-
-model::TensorNames names_of(const ModelState& m) { return model::tensor_names_for(*checkpoint_of(m)); }
-
 }  // namespace
-
-ModelState state_of(const Checkpoint& ckpt) {
-  ModelState m;
-  m.config = ckpt.config();
-  for (const std::string& name : ckpt.names()) m.tensors[name] = ckpt.get(name);
-  return m;
-}
-
-std::shared_ptr<const Checkpoint> checkpoint_of(const ModelState& m) {
-  return std::make_shared<const Checkpoint>(m.config, m.tensors);
-}
 
 void remove_heads(ModelState& m, const std::map<int64_t, std::vector<int64_t>>& heads) {
   EncoderConfig& c = m.config;
@@ -88,6 +63,7 @@ void remove_heads(ModelState& m, const std::map<int64_t, std::vector<int64_t>>& 
     throw InputError("heads cannot be removed from a " + c.model_type +
                      " model (its attention has projections Hugging Face does not prune with the heads)");
   }
+  for (const std::string& w : linear_weight_names(m)) check_not_quantized(m, w, "removing heads");
   // Every request is checked before any tensor changes: a refused request leaves the model as it was.
   std::map<int64_t, std::set<int64_t>> removed_after;
   for (const auto& [layer, request] : heads) {
@@ -139,6 +115,7 @@ void remove_ffn_neurons(ModelState& m, const std::map<int64_t, std::vector<int64
   const model::TensorNames names = names_of(m);
   std::vector<int64_t> widths;
   for (int64_t l = 0; l < c.num_layers; ++l) widths.push_back(layer_shape(c, l).intermediate);
+  for (const std::string& w : linear_weight_names(m)) check_not_quantized(m, w, "removing FFN neurons");
   // Every request is checked before any tensor changes: a refused request leaves the model as it was.
   std::map<int64_t, std::set<int64_t>> plan;
   for (const auto& [layer, request] : neurons) {
