@@ -48,6 +48,10 @@ void write_safetensors(const std::string& path, const std::map<std::string, Tens
 void write_file_atomic(const std::string& path, const std::string& contents);
 std::string read_text_file(const std::string& path);   // IoError naming the path
 
+// An int8 tensor (codes, I8) carries one f32 scale per row in the tensor named name + this
+// suffix: value = code * scale (docs/formats.md).
+inline constexpr const char* kInt8ScaleSuffix = ".scale";
+
 enum class Activation { Gelu, GeluTanh, Relu };
 enum class PoolingMode { Mean, Cls, Max, MeanSqrtLen };
 

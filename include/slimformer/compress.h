@@ -52,6 +52,42 @@ std::map<int64_t, std::vector<int64_t>> heads_by_importance(ModelState& m, doubl
 // or an empty list.
 void keep_layers(ModelState& m, const std::vector<int64_t>& keep);
 
+// InputError unless `out_dir` can receive a model: not the source folder, not inside it nor
+// containing it, absent or an empty folder, in an existing parent folder.
+void check_output_folder(const std::string& source_dir, const std::string& out_dir);
+struct SavedModel {
+  std::string dir;
+  size_t weights_bytes = 0;   // model.safetensors on disk
+};
+// Writes m as a model folder at out_dir: model.safetensors (with `metadata`), config.json (the
+// source's, keys slimformer reads rewritten) and every other file of source_dir (tokenizer,
+// sentence-transformers modules) except its weight files. Built in a temporary folder beside
+// out_dir and renamed into place: out_dir is absent or complete. source_dir may be "".
+SavedModel save_model(const ModelState& m, const std::string& source_dir, const std::string& out_dir,
+                      const std::map<std::string, std::string>& metadata = {});
+
+// Quantization of the stored weights.
+enum class WeightDType { Int8, F16, BF16 };
+enum class EmbeddingDType {
+  Same,   // int8 models keep their embeddings; fp16/bf16 ones convert them with the rest
+  Keep, Int8, F16, BF16
+};
+struct Quantization {
+  WeightDType dtype = WeightDType::Int8;
+  EmbeddingDType embeddings = EmbeddingDType::Same;
+  std::vector<std::string> skip;   // tensors left as they are
+};
+struct QuantizeSummary {
+  std::vector<std::string> changed;   // tensors converted
+  std::vector<std::string> skipped;
+};
+// Int8: every Linear weight (and the embeddings when asked) becomes int8 codes per output row,
+// symmetric, with f32 scales in "<name>.scale" (kInt8ScaleSuffix); biases and LayerNorm stay f32.
+// F16/BF16: every floating tensor is stored at that precision (the embeddings as chosen).
+// InputError for an already quantized model, a --skip name that is not a tensor, a non-finite
+// weight.
+QuantizeSummary quantize(ModelState& m, const Quantization& options);
+
 // Unstructured L1 pruning (torch.nn.utils.prune's L1Unstructured / global_unstructured).
 enum class PruneScope {
   Linear,       // the weights of every Linear (encoder layers and pooler): LayerNorm, biases and

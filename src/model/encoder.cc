@@ -127,7 +127,7 @@ ForwardResult Encoder::forward(const Batch& batch, const ForwardOptions& opt) co
     return r;
   }
   const std::vector<int64_t> positions = model::position_ids(batch.ids, c, d.batch, d.seq);
-  const int64_t* types = (w.token_type && !batch.type_ids.empty()) ? batch.type_ids.data() : nullptr;
+  const int64_t* types = (w.token_type.defined() && !batch.type_ids.empty()) ? batch.type_ids.data() : nullptr;
   model::embeddings_forward(hidden.data<float>(), w, c, d, batch.ids.data(), positions.data(), types);
   if (opt.keep_all_hidden_states) r.hidden_states.push_back(copy_of(hidden));
 

@@ -16,19 +16,37 @@ Workspace::Workspace(const Dims& d)
       ctx(Tensor::empty({d.rows(), d.heads * d.head_dim})),
       mid(Tensor::empty({d.rows(), d.intermediate})) {}
 
+namespace {
+
+// out (n,H) = (add: +=) table[ids].
+void gather(float* out, const Embedding& table, const int64_t* ids, int64_t n, int64_t H, bool add) {
+  if (table.codes) {
+    k::embedding_gather_q8(out, table.codes, table.scales, ids, n, H, add);
+  } else if (add) {
+    k::embedding_gather_add(out, table.f32, ids, n, H);
+  } else {
+    k::embedding_gather(out, table.f32, ids, n, H);
+  }
+}
+
+}  // namespace
+
 void embeddings_forward(float* out, const EncoderWeights& w, const EncoderConfig& c, const Dims& d,
                         const int64_t* ids, const int64_t* positions, const int64_t* types) {
   const int64_t n = d.rows(), H = d.hidden;
-  k::embedding_gather(out, w.word, ids, n, H);
+  gather(out, w.word, ids, n, H, false);
   if (c.word_embedding_scale != 1.0f) {
     for (int64_t i = 0; i < n * H; ++i) out[i] *= c.word_embedding_scale;
   }
-  k::embedding_gather_add(out, w.position, positions, n, H);
-  if (w.token_type) {
+  gather(out, w.position, positions, n, H, true);
+  if (w.token_type.defined()) {
     if (types) {
-      k::embedding_gather_add(out, w.token_type, types, n, H);
-    } else {   // all type 0: add row 0 to every token
-      k::bias_add(out, w.token_type, n, H);
+      gather(out, w.token_type, types, n, H, true);
+    } else if (w.token_type.f32) {   // all type 0: add row 0 to every token
+      k::bias_add(out, w.token_type.f32, n, H);
+    } else {
+      const std::vector<int64_t> zeros(static_cast<size_t>(n), 0);
+      gather(out, w.token_type, zeros.data(), n, H, true);
     }
   }
   k::layernorm(out, out, w.emb_ln.g, w.emb_ln.b, n, H, c.layer_norm_eps);

@@ -7,6 +7,20 @@
 #include "slimformer/error.h"
 
 namespace slimformer::model {
+namespace {
+
+// codes (out, in) * scales (out) -> f32 (out, in).
+Tensor dequantized(const StoredWeight& p) {
+  Tensor f = Tensor::empty({p.out, p.in});
+  const int8_t* q = p.values.data<int8_t>();
+  const float* s = p.scales.data<float>();
+  float* o = f.data<float>();
+  for (int64_t r = 0; r < p.out; ++r)
+    for (int64_t c = 0; c < p.in; ++c) o[r * p.in + c] = static_cast<float>(q[r * p.in + c]) * s[r];
+  return f;
+}
+
+}  // namespace
 
 Linear Linear::build(const std::vector<StoredWeight>& parts, const std::vector<Tensor>& biases,
                      kernels::Epilogue epilogue) {
@@ -22,7 +36,7 @@ Linear Linear::build(const std::vector<StoredWeight>& parts, const std::vector<T
     }
     const bool in_place = p.values.dtype() == DType::F32 &&
                           reinterpret_cast<uintptr_t>(p.values.raw()) % alignof(float) == 0;
-    f32.push_back(in_place ? p.values : p.values.to_f32());
+    f32.push_back(in_place ? p.values : p.values.dtype() == DType::I8 ? dequantized(p) : p.values.to_f32());
     w.push_back(f32.back().data<float>());
     outs.push_back(p.out);
   }

@@ -11,11 +11,13 @@
 
 namespace slimformer::model {
 
-// One nn.Linear weight (out, in) as stored: F32, F16 or BF16 values.
+// One nn.Linear weight (out, in) as stored: F32, F16 or BF16 values, or I8 codes with one f32
+// scale per output row.
 struct StoredWeight {
   std::string name;   // for messages
   Tensor values;      // (out, in)
   int64_t out = 0, in = 0;
+  Tensor scales;      // (out) when values are I8
 };
 
 class Linear {
@@ -34,10 +36,11 @@ class Linear {
   int64_t out_features() const { return dense_.out_features(); }
   int64_t in_features() const { return dense_.in_features(); }
   size_t bytes() const { return dense_.packed_bytes(); }   // what the layer holds
-  const char* kind() const { return "dense f32"; }
+  const char* kind() const { return kind_; }
 
  private:
   kernels::PackedLinear dense_;
+  const char* kind_ = "dense f32";
 };
 
 }  // namespace slimformer::model

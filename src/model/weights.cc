@@ -29,8 +29,9 @@ class Loader {
  public:
   Loader(const Checkpoint& ckpt, EncoderWeights* w) : ckpt_(ckpt), w_(w) {}
 
-  // The tensor `name`, checked for presence, shape and a floating dtype.
-  Tensor tensor(const std::string& name, const Shape& expected) const {
+  // The tensor `name`, checked for presence, shape and a floating dtype (or int8 codes where
+  // allowed: Linear weights and embeddings).
+  Tensor tensor(const std::string& name, const Shape& expected, bool int8_allowed = false) const {
     if (!ckpt_.contains(name)) {
       throw ModelError("tensor '" + name + "' (expected shape " + shape_str(expected) + ") is missing from " +
                        where(ckpt_));
@@ -40,11 +41,40 @@ class Loader {
       throw ModelError("tensor '" + name + "' in " + where(ckpt_) + " has shape " + shape_str(t.shape()) +
                        ", expected " + shape_str(expected));
     }
-    if (t.dtype() != DType::F32 && t.dtype() != DType::F16 && t.dtype() != DType::BF16) {
+    const bool int8 = int8_allowed && t.dtype() == DType::I8;
+    if (t.dtype() != DType::F32 && t.dtype() != DType::F16 && t.dtype() != DType::BF16 && !int8) {
       throw ModelError("tensor '" + name + "' in " + where(ckpt_) + " has dtype " + dtype_name(t.dtype()) +
-                       ", expected F32, F16 or BF16");
+                       (int8_allowed ? ", expected F32, F16, BF16 or I8" : ", expected F32, F16 or BF16"));
     }
     return t;
+  }
+
+  // The f32 row scales of the int8 tensor `name` (rows).
+  Tensor scales(const std::string& name, int64_t rows) const {
+    const std::string s = name + kInt8ScaleSuffix;
+    if (!ckpt_.contains(s)) {
+      throw ModelError("tensor '" + name + "' holds int8 codes but its scales '" + s + "' (shape [" +
+                       std::to_string(rows) + "], F32) are missing from " + where(ckpt_));
+    }
+    Tensor t = ckpt_.get(s);
+    if (t.shape() != Shape{rows} || t.dtype() != DType::F32) {
+      throw ModelError("tensor '" + s + "' in " + where(ckpt_) + " has shape " + shape_str(t.shape()) + " and dtype " +
+                       dtype_name(t.dtype()) + ", expected [" + std::to_string(rows) + "] F32");
+    }
+    if (reinterpret_cast<uintptr_t>(t.raw()) % alignof(float) != 0) t = t.to_f32();
+    return t;
+  }
+
+  // An embedding table: f32 (converted once from F16/BF16) or int8 codes with row scales.
+  Embedding embedding(const std::string& name, const Shape& expected) {
+    const Tensor t = tensor(name, expected, /*int8_allowed=*/true);
+    if (t.dtype() != DType::I8) return {floats(name, expected), nullptr, nullptr};
+    const Tensor s = scales(name, expected[0]);
+    w_->parameter_count += t.numel();
+    w_->bytes += t.nbytes() + s.nbytes();
+    w_->held.push_back(t);
+    w_->held.push_back(s);
+    return {nullptr, t.data<int8_t>(), s.data<float>()};
   }
 
   // A tensor the forward reads as f32 (embeddings, norms): used in place or converted once.
@@ -66,7 +96,9 @@ class Loader {
     std::vector<StoredWeight> parts;
     std::vector<Tensor> biases;
     for (size_t i = 0; i < names.size(); ++i) {
-      parts.push_back({names[i].first, tensor(names[i].first, {outs[i], in}), outs[i], in});
+      StoredWeight part{names[i].first, tensor(names[i].first, {outs[i], in}, /*int8_allowed=*/true), outs[i], in, {}};
+      if (part.values.dtype() == DType::I8) part.scales = scales(part.name, outs[i]);
+      parts.push_back(part);
       biases.push_back(tensor(names[i].second, {outs[i]}));
       w_->parameter_count += outs[i] * in + outs[i];
     }
@@ -143,9 +175,9 @@ EncoderWeights load_weights(const Checkpoint& ckpt, const TensorNames& names, Ac
   const int64_t H = c.hidden_size;
   EncoderWeights w;
   Loader ld(ckpt, &w);
-  w.word = ld.floats(names.word, {c.vocab_size, H});
-  w.position = ld.floats(names.position, {c.max_position_embeddings, H});
-  if (!names.token_type.empty()) w.token_type = ld.floats(names.token_type, {c.type_vocab_size, H});
+  w.word = ld.embedding(names.word, {c.vocab_size, H});
+  w.position = ld.embedding(names.position, {c.max_position_embeddings, H});
+  if (!names.token_type.empty()) w.token_type = ld.embedding(names.token_type, {c.type_vocab_size, H});
   w.emb_ln = ld.norm(names.emb_ln_g, names.emb_ln_b, H);
   for (size_t i = 0; i < names.layers.size(); ++i) {
     w.layers.push_back(load_layer(ld, c, names.layers[i], static_cast<int64_t>(i), act));

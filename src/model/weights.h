@@ -51,10 +51,19 @@ struct LayerWeights {
   Linear qkv_global;          // Longformer's projections for global tokens; empty otherwise
 };
 
+// An embedding table (rows, H) as the forward reads it: f32 values, or int8 codes with one
+// scale per row (rows dequantized as they are gathered).
+struct Embedding {
+  const float* f32 = nullptr;
+  const int8_t* codes = nullptr;
+  const float* scales = nullptr;
+  bool defined() const { return f32 != nullptr || codes != nullptr; }
+};
+
 struct EncoderWeights {
-  const float* word = nullptr;         // (vocab, H)
-  const float* position = nullptr;     // (max_position_embeddings, H)
-  const float* token_type = nullptr;   // (type_vocab_size, H) or null
+  Embedding word;                      // (vocab, H)
+  Embedding position;                  // (max_position_embeddings, H)
+  Embedding token_type;                // (type_vocab_size, H) or undefined
   Norm emb_ln;
   std::vector<LayerWeights> layers;
   int64_t max_heads = 0;               // the widest layer's heads and FFN width (workspace sizes)

@@ -14,6 +14,8 @@ Runner add_bench(CLI::App& root);
 // `bench compare OLD.json NEW.json`, a subcommand of `bench`; add_bench runs its runner when given.
 Runner add_bench_compare(CLI::App* bench);
 Runner add_attention_pattern(CLI::App& root);
+Runner add_prune(CLI::App& root);
+Runner add_quantize(CLI::App& root);
 
 // --threads N on `cmd`: the text is parsed by apply_threads (empty: one thread per core).
 void add_threads_flag(CLI::App* cmd, std::string* text);

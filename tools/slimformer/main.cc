@@ -13,7 +13,8 @@
 
 namespace {
 
-const std::vector<std::string> kCommands = {"embed", "tokenize", "inspect", "eval", "bench", "attention-pattern"};
+const std::vector<std::string> kCommands = {"embed", "tokenize", "inspect", "eval", "bench", "attention-pattern",
+                                           "prune", "quantize"};
 
 std::string command_list() {
   std::string s;
@@ -40,6 +41,8 @@ int run(int argc, char** argv) {
       {"eval", slimcli::add_eval(app)},
       {"bench", slimcli::add_bench(app)},
       {"attention-pattern", slimcli::add_attention_pattern(app)},
+      {"prune", slimcli::add_prune(app)},
+      {"quantize", slimcli::add_quantize(app)},
   };
   // Named before CLI11 sees it: CLI11 would call an unknown subcommand an "unexpected argument".
   if (argc >= 2 && argv[1][0] != '-') {

@@ -48,6 +48,23 @@ void embedding_gather(float* out, const float* table, const int64_t* ids, int64_
   for (int64_t i = 0; i < n; ++i) std::copy_n(table + ids[i] * dim, dim, out + i * dim);
 }
 
+void embedding_gather_q8(float* out, const int8_t* codes, const float* scales, const int64_t* ids, int64_t n,
+                         int64_t dim, bool add) {
+#pragma omp parallel for schedule(static) if (n * dim > kParallelMin)
+  for (int64_t i = 0; i < n; ++i) {
+    const int8_t* row = codes + ids[i] * dim;
+    const float s = scales[ids[i]];
+    float* o = out + i * dim;
+    if (add) {
+#pragma omp simd
+      for (int64_t j = 0; j < dim; ++j) o[j] += static_cast<float>(row[j]) * s;
+    } else {
+#pragma omp simd
+      for (int64_t j = 0; j < dim; ++j) o[j] = static_cast<float>(row[j]) * s;
+    }
+  }
+}
+
 void embedding_gather_add(float* out, const float* table, const int64_t* ids, int64_t n, int64_t dim) {
 #pragma omp parallel for schedule(static) if (n * dim > kParallelMin)
   for (int64_t i = 0; i < n; ++i) {

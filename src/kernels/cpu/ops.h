@@ -43,5 +43,8 @@ int64_t attention_workspace_floats(int64_t seq);
 void embedding_gather(float* out, const float* table, const int64_t* ids, int64_t n, int64_t dim);
 // out (n,D) += table[ids[i]]
 void embedding_gather_add(float* out, const float* table, const int64_t* ids, int64_t n, int64_t dim);
+// The same from an int8 table: row r of the table is codes[r] (D) * scales[r]; add: out +=.
+void embedding_gather_q8(float* out, const int8_t* codes, const float* scales, const int64_t* ids, int64_t n,
+                         int64_t dim, bool add);
 
 }  // namespace slimformer::kernels

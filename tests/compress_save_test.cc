@@ -1,0 +1,81 @@
+// Saving a compressed model as a folder: it reloads with the same outputs, keeps the source's
+// other files, never touches the source, and refuses outputs that would.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "fixture_util.h"
+#include "io_test_util.h"
+#include "slimformer/compress.h"
+#include "slimformer/encoder.h"
+#include "slimformer/error.h"
+#include "test_util.h"
+
+using namespace slimformer;
+namespace fs = std::filesystem;
+using slimtest::fixture_batch;
+using slimtest::masked_max_diff;
+
+namespace {
+
+const std::string kDir = slimtest::fixtures_dir();
+
+fs::path scratch(const std::string& name) {
+  const fs::path p = fs::temp_directory_path() / ("slimformer-save-" + name + "-" + std::to_string(::getpid()));
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p;
+}
+
+}  // namespace
+
+TEST(CompressSave, SavedFolderReloadsWithTheSameOutputsAndTheSourceFiles) {
+  const std::string src = kDir + "/models/st-bert-uncased";
+  compress::ModelState m = compress::state_of(Checkpoint(src));
+  compress::remove_heads(m, {{0, {1}}});
+  compress::remove_ffn_neurons(m, {{0, {0, 5, 9}}});
+  const fs::path root = scratch("reload");
+  const compress::SavedModel saved = compress::save_model(m, src, (root / "out").string());
+  EXPECT_EQ(saved.weights_bytes, fs::file_size(root / "out" / "model.safetensors"));
+  for (auto it = fs::recursive_directory_iterator(src); it != fs::recursive_directory_iterator(); ++it) {
+    const fs::path rel = fs::relative(it->path(), src);
+    EXPECT_TRUE(fs::exists(root / "out" / rel)) << rel << " not copied";
+  }
+  const Checkpoint back((root / "out").string());
+  EXPECT_EQ(back.config().pruned_heads, m.config.pruned_heads);
+  EXPECT_EQ(back.config().intermediate_sizes, m.config.intermediate_sizes);
+  EXPECT_EQ(back.files().front()->metadata().at("format"), "pt");
+  Batch b;
+  b.batch = 1;
+  b.seq = 5;
+  b.ids = {101, 2023, 2003, 1037, 102};
+  b.mask = {1, 1, 1, 1, 1};
+  b.type_ids = {0, 0, 0, 0, 0};
+  const Tensor want = Encoder(compress::checkpoint_of(m)).forward(b).last_hidden_state;
+  const Tensor got = Encoder(std::make_shared<const Checkpoint>((root / "out").string())).forward(b).last_hidden_state;
+  EXPECT_EQ(masked_max_diff(got, want, b.mask), 0.0);
+  EXPECT_FALSE(fs::exists(root / ("out.tmp")));
+  for (const auto& e : fs::directory_iterator(root)) EXPECT_EQ(e.path().filename(), "out");   // no temp left
+  fs::remove_all(root);
+}
+
+TEST(CompressSave, OutputsThatWouldTouchTheSourceOrOtherFilesAreRefused) {
+  const fs::path root = scratch("refuse");
+  const std::string src = kDir + "/models/bert-tiny";
+  const compress::ModelState m = compress::state_of(Checkpoint(src));
+  iotest::expect_error<InputError>([&] { compress::save_model(m, src, src); }, {"input model folder"});
+  iotest::expect_error<InputError>([&] { compress::save_model(m, src, src + "/sub"); }, {"input model folder"});
+  iotest::expect_error<InputError>([&] { compress::save_model(m, src, kDir + "/models"); }, {"input model folder"});
+  fs::create_directories(root / "full");
+  std::ofstream(root / "full" / "x") << "x";
+  iotest::expect_error<InputError>([&] { compress::save_model(m, src, (root / "full").string()); }, {"not empty"});
+  std::ofstream(root / "file") << "x";
+  iotest::expect_error<InputError>([&] { compress::save_model(m, src, (root / "file").string()); }, {"not a folder"});
+  iotest::expect_error<InputError>([&] { compress::save_model(m, src, (root / "no" / "such").string()); }, {"does not exist"});
+  fs::create_directories(root / "empty");
+  compress::save_model(m, src, (root / "empty").string());   // an empty folder is fine
+  EXPECT_TRUE(fs::exists(root / "empty" / "config.json"));
+  fs::remove_all(root);
+}
