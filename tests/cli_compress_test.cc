@@ -105,6 +105,13 @@ TEST(CliQuantize, DtypesWriteFoldersThatEmbedAndRefuseToStack) {
   expect_one_line_error(run_cli("quantize --dtype int8 --model " + q(s.at("pq")) + " --out " + q(s.at("pqq"))),
                         {"already quantized"});
   EXPECT_FALSE(fs::exists(s.at("pqp")));
+  // Export: the dense f32 folder embeds and holds no int8 or per-layer keys.
+  const CommandResult x = run_cli("export --dtype f32 --model " + q(s.at("pq")) + " --out " + q(s.at("pqx")));
+  ASSERT_EQ(x.exit_code, 0) << x.err;
+  EXPECT_EQ(read_file(s.at("pqx") + "/config.json").find("intermediate_sizes"), std::string::npos);
+  EXPECT_EQ(run_cli("embed --model " + q(s.at("pqx")), "a small test\n").exit_code, 0);
+  expect_one_line_error(run_cli("export --dtype f16 --model " + q(s.at("pq")) + " --out " + q(s.at("pqy"))),
+                        {"--dtype", "'f16'", "f32"});
 }
 
 TEST(CliPrune, BadOptionsAreOneLineAndExitTwo) {

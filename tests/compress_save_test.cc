@@ -79,3 +79,35 @@ TEST(CompressSave, OutputsThatWouldTouchTheSourceOrOtherFilesAreRefused) {
   EXPECT_TRUE(fs::exists(root / "empty" / "config.json"));
   fs::remove_all(root);
 }
+
+// The export of a pruned model runs the same numbers at full shapes.
+TEST(CompressExport, PrunedModelsExportToFullShapesWithTheSameOutputs) {
+  const std::string src = kDir + "/models/bert-tiny";
+  compress::ModelState m = compress::state_of(Checkpoint(src));
+  compress::remove_heads(m, {{0, {0, 2}}, {1, {3}}});
+  compress::remove_ffn_neurons(m, {{0, {1, 2, 3}}, {1, {7}}});
+  compress::ModelState dense = m;
+  compress::to_dense_f32(dense);
+  const compress::ModelState full = compress::state_of(Checkpoint(src));
+  for (const auto& [name, t] : full.tensors) {
+    EXPECT_EQ(dense.tensors.at(name).shape(), t.shape()) << name;
+    EXPECT_EQ(dense.tensors.at(name).dtype(), DType::F32) << name;
+  }
+  EXPECT_TRUE(dense.config.pruned_heads.empty());
+  EXPECT_TRUE(dense.config.intermediate_sizes.empty());
+  SafetensorsFile in(kDir + "/outputs/bert-tiny.safetensors");
+  const Batch b = fixture_batch(in);
+  EXPECT_LE(masked_max_diff(Encoder(compress::checkpoint_of(dense)).forward(b).last_hidden_state,
+                            Encoder(compress::checkpoint_of(m)).forward(b).last_hidden_state, b.mask), 1e-5);
+  // int8 and fp16 tensors come back as codes x scales and widened values.
+  compress::ModelState q = m;
+  compress::quantize(q, compress::Quantization{});
+  compress::ModelState back = q;
+  compress::to_dense_f32(back);
+  const std::string w = "encoder.layer.1.intermediate.dense.weight";   // its rows keep their places
+  const Tensor codes = q.tensors.at(w), scales = q.tensors.at(w + kInt8ScaleSuffix), got = back.tensors.at(w);
+  for (int64_t i = 0; i < codes.numel(); i += 37) {
+    EXPECT_EQ(got.data<float>()[i], codes.data<int8_t>()[i] * scales.data<float>()[i / codes.dim(1)]);
+  }
+  EXPECT_EQ(back.tensors.count(w + kInt8ScaleSuffix), 0u);
+}

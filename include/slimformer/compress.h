@@ -88,6 +88,11 @@ struct QuantizeSummary {
 // weight.
 QuantizeSummary quantize(ModelState& m, const Quantization& options);
 
+// The dense f32 model m computes, in the shapes Hugging Face loads: int8 dequantized (scales
+// dropped), fp16/bf16 widened, pruned heads and narrowed FFN layers padded back with zeros (which
+// add nothing: the outputs stay the same). config loses pruned_heads and intermediate_sizes.
+void to_dense_f32(ModelState& m);
+
 // Unstructured L1 pruning (torch.nn.utils.prune's L1Unstructured / global_unstructured).
 enum class PruneScope {
   Linear,       // the weights of every Linear (encoder layers and pooler): LayerNorm, biases and

@@ -14,7 +14,7 @@
 namespace {
 
 const std::vector<std::string> kCommands = {"embed", "tokenize", "inspect", "eval", "bench", "attention-pattern",
-                                           "prune", "quantize"};
+                                           "prune", "quantize", "export"};
 
 std::string command_list() {
   std::string s;
@@ -43,6 +43,7 @@ int run(int argc, char** argv) {
       {"attention-pattern", slimcli::add_attention_pattern(app)},
       {"prune", slimcli::add_prune(app)},
       {"quantize", slimcli::add_quantize(app)},
+      {"export", slimcli::add_export(app)},
   };
   // Named before CLI11 sees it: CLI11 would call an unknown subcommand an "unexpected argument".
   if (argc >= 2 && argv[1][0] != '-') {

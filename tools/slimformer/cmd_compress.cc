@@ -1,4 +1,4 @@
-// slimformer prune / quantize: a smaller model folder from a model folder. Every option is
+// slimformer prune / quantize / export: a new model folder from a model folder. Every option is
 // checked before the model is read; the output is written whole or not at all.
 #include <cmath>
 #include <cstdio>
@@ -182,7 +182,33 @@ int run_quantize(const QuantizeCliOptions& o) {
   return 0;
 }
 
+struct ExportCliOptions {
+  std::string model, out, dtype;
+};
+
+int run_export(const ExportCliOptions& o) {
+  require_model_dir("--model", o.model);
+  compress::check_output_folder(o.model, o.out);
+  if (o.dtype != "f32") throw InputError("--dtype: '" + o.dtype + "' is not an export dtype (expected f32)");
+  compress::ModelState m = compress::state_of(slimformer::Checkpoint(o.model));
+  compress::to_dense_f32(m);
+  PruneCliOptions paths;
+  paths.model = o.model;
+  paths.out = o.out;
+  finish(m, paths, "exported: dense f32, every layer at full shape (Hugging Face loads it)", {});
+  return 0;
+}
+
 }  // namespace
+
+Runner add_export(CLI::App& root) {
+  auto o = std::make_shared<ExportCliOptions>();
+  CLI::App* cmd = root.add_subcommand("export", "Write the dense f32 model a compressed folder computes, for Hugging Face");
+  cmd->add_option("--model", o->model, "Model folder (only read)")->type_name("DIR")->required();
+  cmd->add_option("--out", o->out, "New model folder (absent or empty)")->type_name("DIR")->required();
+  cmd->add_option("--dtype", o->dtype, "f32")->type_name("DTYPE")->required();
+  return [o] { return run_export(*o); };
+}
 
 Runner add_prune(CLI::App& root) {
   auto o = std::make_shared<PruneCliOptions>();
