@@ -13,8 +13,8 @@
 
 // Kernel bodies are written once as SLIM_APPROX_INLINE functions with `omp simd` loops and
 // inlined into three callers: one compiled for AVX-512F (SLIM_APPROX_AVX512), one for AVX2+FMA
-// (SLIM_APPROX_AVX2), one for the baseline the library is built for. Helpers called from a body must be SLIM_APPROX_INLINE too, so that
-// they are compiled for the caller's instruction set.
+// (SLIM_APPROX_AVX2), one for the baseline the library is built for. Functions called from a
+// body must be SLIM_APPROX_INLINE too, so that they are compiled for the caller's instruction set.
 #define SLIM_APPROX_INLINE inline __attribute__((always_inline))
 #define SLIM_APPROX_AVX512 __attribute__((target("avx512f")))
 #define SLIM_APPROX_AVX2 __attribute__((target("avx2,fma")))
