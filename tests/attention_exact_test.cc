@@ -9,11 +9,12 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "kernels/cpu/flash_attention.h"
-#include "kernels/cpu/rows_avx512.h"
+#include "kernels/cpu/isa.h"
 #include "slimformer/attention.h"
 #include "slimformer/checkpoint.h"
 #include "slimformer/encoder.h"
@@ -104,18 +105,27 @@ float max_diff(const Layer& L, const std::vector<float>& got, const std::vector<
 // Three sequences of different lengths in a batch padded to n (the first unpadded).
 std::vector<int64_t> ragged(int64_t n) { return {n, std::max<int64_t>(1, n / 2), std::max<int64_t>(1, n - 2)}; }
 
-// Runs the tests once on the AVX-512 kernels (where the CPU has them) and once on the portable loops.
-class ExactKernel : public ::testing::TestWithParam<bool> {
+// Runs the tests once per instruction-set target (isa.h) the CPU has.
+class ExactKernel : public ::testing::TestWithParam<k::Isa> {
  protected:
   void SetUp() override {
-    if (!GetParam() && !k::avx512::has_avx512()) GTEST_SKIP() << "no AVX-512F on this CPU";
-    k::avx512::force_portable(GetParam());
+    if (static_cast<int>(GetParam()) > static_cast<int>(k::cpu_isa())) GTEST_SKIP() << "this CPU lacks it";
+    isa_.emplace(GetParam());
   }
-  void TearDown() override { k::avx512::force_portable(false); }
+  void TearDown() override { isa_.reset(); }
+
+ private:
+  std::optional<k::ScopedIsa> isa_;
 };
 
-INSTANTIATE_TEST_SUITE_P(Kernels, ExactKernel, ::testing::Values(false, true),
-                         [](const auto& info) { return info.param ? "Portable" : "Avx512"; });
+INSTANTIATE_TEST_SUITE_P(Kernels, ExactKernel,
+                         ::testing::Values(k::Isa::Portable, k::Isa::Avx2, k::Isa::Avx512, k::Isa::Avx512Vnni,
+                                           k::Isa::Avx512Bf16),
+                         [](const auto& info) {
+                           std::string name = k::isa_name(info.param);
+                           name.erase(std::remove(name.begin(), name.end(), '-'), name.end());
+                           return name;
+                         });
 
 TEST_P(ExactKernel, MatchesReferenceOnOddLengthsWithPadding) {
   for (int64_t d : {16, 64}) {

@@ -6,7 +6,8 @@
 #include <vector>
 
 #include "attention_approx_util.h"
-#include "kernels/cpu/rows_avx512.h"
+#include "isa_test_util.h"
+#include "kernels/cpu/isa.h"
 #include "slimformer/error.h"
 
 using approxtest::Layer;
@@ -35,10 +36,8 @@ TEST(AttentionLinear, MatchesDirectFormula) {
     Layer L(c.batch, c.n, c.heads, c.d, c.lengths, 40 + static_cast<unsigned>(c.n), 1.5f);
     const auto a = approxtest::build("linear", L);
     const auto want = approxtest::apply(L, linear_formula);
-    EXPECT_LT(approxtest::max_diff(L, approxtest::run(*a, L), want), 1e-5) << "n=" << c.n << " d=" << c.d;
-    slimformer::kernels::avx512::force_portable(true);
-    EXPECT_LT(approxtest::max_diff(L, approxtest::run(*a, L), want), 1e-5) << "portable n=" << c.n << " d=" << c.d;
-    slimformer::kernels::avx512::force_portable(false);
+    slimtest::for_each_isa(
+        [&] { EXPECT_LT(approxtest::max_diff(L, approxtest::run(*a, L), want), 1e-5) << "n=" << c.n << " d=" << c.d; });
   }
 }
 

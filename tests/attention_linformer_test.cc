@@ -12,7 +12,8 @@
 
 #include "attention/approx.h"
 #include "attention_approx_util.h"
-#include "kernels/cpu/rows_avx512.h"
+#include "isa_test_util.h"
+#include "kernels/cpu/isa.h"
 #include "slimformer/error.h"
 
 namespace sa = slimformer::attention;
@@ -64,13 +65,10 @@ Matrix seeded(uint64_t seed, int layer, int64_t k, int64_t n, std::function<int6
   };
 }
 
-// Runs the check on AVX-512 (where present) and on the portable loops.
+// Runs the check on every instruction-set target the CPU has.
 template <class F>
 void both_paths(F check) {
-  check();
-  slimformer::kernels::avx512::force_portable(true);
-  check();
-  slimformer::kernels::avx512::force_portable(false);
+  slimtest::for_each_isa(check);
 }
 
 }  // namespace

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "attention/lsh_hash.h"
-#include "kernels/cpu/rows_avx512.h"
+#include "kernels/cpu/isa.h"
 #include "slimformer/attention.h"
 #include "slimformer/error.h"
 #include "slimformer/threads.h"
@@ -320,17 +320,20 @@ TEST(AttentionLshForward, MultiRoundMatchesTheAlgorithmInDoubles) {
     in.mask.assign(2 * c.T, 1);
     for (int64_t t = c.T / 4; t < c.T / 3; ++t) in.mask[c.T + t] = 0;   // padding inside sequence 1
     in.mask[2 * c.T - 1] = 0;                                             // and at its end
-    for (bool portable : {false, true}) {   // the AVX-512 tile kernels (where the CPU has them) and the loops
-      kernels::avx512::force_portable(portable);
-      const std::vector<float> out = run(*attention, in);
-      kernels::avx512::force_portable(false);
+    for (const kernels::Isa isa : kernels::available_isas()) {   // the tile kernels of every target the CPU has
+      SCOPED_TRACE(kernels::isa_name(isa));
+      std::vector<float> out;
+      {
+        const kernels::ScopedIsa scope(isa);
+        out = run(*attention, in);
+      }
       for (int64_t b = 0; b < in.B; ++b) {
         for (int64_t h = 0; h < in.H; ++h) {
           const auto want = lsh_reference(in, b, h, c.n_hashes, c.n_buckets, c.chunk, 5);
           for (int64_t t = 0; t < c.T; ++t) {
             if (!in.real(b, t)) continue;
             expect_matches(in, out, b, h, t, want[t], 1e-5,
-                           spec + " T=" + std::to_string(c.T) + (portable ? " portable" : ""));
+                           spec + " T=" + std::to_string(c.T) + " " + kernels::isa_name(isa));
           }
         }
       }

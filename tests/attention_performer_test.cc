@@ -9,7 +9,8 @@
 
 #include "attention/approx.h"
 #include "attention_approx_util.h"
-#include "kernels/cpu/rows_avx512.h"
+#include "isa_test_util.h"
+#include "kernels/cpu/isa.h"
 #include "slimformer/error.h"
 
 namespace sa = slimformer::attention;
@@ -58,10 +59,8 @@ TEST(AttentionPerformer, MatchesDirectFormulaWithItsFeatures) {
     L.layer = 1;
     const auto a = approxtest::build("performer:features=" + std::to_string(c.m) + ",seed=5", L);
     const auto want = approxtest::apply(L, performer_formula(sa::performer_features(5, 1, 0, c.m, c.d), c.m));
-    EXPECT_LT(approxtest::max_diff(L, approxtest::run(*a, L), want), 1e-5) << "n=" << c.n << " m=" << c.m;
-    slimformer::kernels::avx512::force_portable(true);
-    EXPECT_LT(approxtest::max_diff(L, approxtest::run(*a, L), want), 1e-5) << "portable n=" << c.n << " m=" << c.m;
-    slimformer::kernels::avx512::force_portable(false);
+    slimtest::for_each_isa(
+        [&] { EXPECT_LT(approxtest::max_diff(L, approxtest::run(*a, L), want), 1e-5) << "n=" << c.n << " m=" << c.m; });
   }
 }
 

@@ -8,9 +8,10 @@
 #include <random>
 
 #include "attention/sparse_pattern.h"
+#include "isa_test_util.h"
 #include "kernels/cpu/gathered_attention.h"
+#include "kernels/cpu/isa.h"
 #include "kernels/cpu/online_softmax.h"
-#include "kernels/cpu/rows_avx512.h"
 #include "slimformer/error.h"
 #include "test_util.h"
 
@@ -86,16 +87,15 @@ TEST(AttentionSparseEngine, GatheredKernelMatchesReference) {
       {130, 1100, 8, true, false, true, true}, {70, 1030, 64, true, true, false, true},
       {5, 0, 4, true, true, false, false},
   };
-  for (bool portable : {false, true}) {   // the AVX-512 softmax steps where the CPU has them, then the portable ones
-    kernels::avx512::force_portable(portable);
+  slimtest::for_each_isa([&] {   // the softmax steps of every target the CPU has
     unsigned seed = 1;
     for (const KernelCase& kc : cases) check_kernel(kc, seed++);
-  }
-  kernels::avx512::force_portable(false);
+  });
 }
 
 TEST(AttentionSparseEngine, OnlineSoftmaxStepMatchesReference) {
-  for (int64_t cnt : {1, 3, 17, 130, 513}) {
+  slimtest::for_each_isa([] {
+  for (int64_t cnt : {1, 3, 7, 8, 9, 17, 130, 513}) {
     std::vector<float> a = slimtest::random_vec(cnt, unsigned(cnt), 4.0f);
     for (int64_t j = 0; j < cnt; j += 3) a[j] = -INFINITY;
     std::vector<float> b = a;
@@ -112,6 +112,7 @@ TEST(AttentionSparseEngine, OnlineSoftmaxStepMatchesReference) {
     EXPECT_EQ(l, 0.0f);
     for (float x : none) EXPECT_EQ(x, 0.0f);
   }
+  });
 }
 
 namespace {

@@ -1,21 +1,23 @@
 // What the dense approximations (linformer, performer, linear) share: one (batch, head) of an
 // AttentionIO as row pointers, a seeded normal generator whose stream is fixed by its seed, an
-// e^x that vectorizes inside `omp simd` loops, and the AVX-512 / portable pair each per-head
-// kernel is compiled into (chosen once per forward by kernels::avx512::has_avx512()).
+// e^x that vectorizes inside `omp simd` loops, and the AVX-512 / AVX2 / portable versions each
+// per-head kernel is compiled into (chosen once per forward by pick(), through isa.h).
 #pragma once
 #include <bit>
 #include <cmath>
 #include <cstdint>
 #include <vector>
 
+#include "kernels/cpu/isa.h"
 #include "slimformer/attention.h"
 
 // Kernel bodies are written once as SLIM_APPROX_INLINE functions with `omp simd` loops and
-// inlined into two callers: one compiled for AVX-512F (SLIM_APPROX_AVX512), one for the baseline
-// the library is built for. Helpers called from a body must be SLIM_APPROX_INLINE too, so that
-// they are compiled for the caller's instruction set.
+// inlined into three callers: one compiled for AVX-512F (SLIM_APPROX_AVX512), one for AVX2+FMA
+// (SLIM_APPROX_AVX2), one for the baseline the library is built for. Functions called from a
+// body must be SLIM_APPROX_INLINE too, so that they are compiled for the caller's instruction set.
 #define SLIM_APPROX_INLINE inline __attribute__((always_inline))
 #define SLIM_APPROX_AVX512 __attribute__((target("avx512f")))
+#define SLIM_APPROX_AVX2 __attribute__((target("avx2,fma")))
 
 namespace slimformer::attention::approx {
 
@@ -42,6 +44,14 @@ struct Head {
     return count;
   }
 };
+
+// The version of a per-head kernel isa.h allows, from its three compilations.
+template <typename Fn>
+Fn pick(Fn avx512, Fn avx2, Fn portable) {
+  if (kernels::isa_at_least(kernels::Isa::Avx512)) return avx512;
+  if (kernels::isa_at_least(kernels::Isa::Avx2)) return avx2;
+  return portable;
+}
 
 // Rows processed together (keys folded into a state, queries sharing a pass over it): small
 // enough that a block of rows stays in L1 next to what it is folded with.

@@ -10,7 +10,6 @@
 #include "attention/approx.h"
 #include "attention/approx_common.h"
 #include "attention/registry.h"
-#include "kernels/cpu/rows_avx512.h"
 
 namespace slimformer::attention {
 
@@ -66,6 +65,7 @@ SLIM_APPROX_INLINE void linear_head(const Head& x, float* work) {
 }
 
 SLIM_APPROX_AVX512 void linear_head_avx512(const Head& x, float* work) { linear_head(x, work); }
+SLIM_APPROX_AVX2 void linear_head_avx2(const Head& x, float* work) { linear_head(x, work); }
 void linear_head_portable(const Head& x, float* work) { linear_head(x, work); }
 
 class LinearAttention final : public Attention {
@@ -75,7 +75,7 @@ class LinearAttention final : public Attention {
     const int threads = omp_get_max_threads();
     const int64_t per_thread = linear_thread_floats(io.head_dim);
     float* buf = scratch.floats(static_cast<size_t>(threads * per_thread));
-    const auto kernel = kernels::avx512::has_avx512() ? linear_head_avx512 : linear_head_portable;
+    const auto kernel = approx::pick(linear_head_avx512, linear_head_avx2, linear_head_portable);
 #pragma omp parallel for collapse(2) schedule(static)
     for (int64_t b = 0; b < io.batch; ++b) {
       for (int64_t h = 0; h < io.heads; ++h) {

@@ -15,7 +15,6 @@
 #include "attention/approx.h"
 #include "attention/approx_common.h"
 #include "attention/registry.h"
-#include "kernels/cpu/rows_avx512.h"
 #include "slimformer/error.h"
 #include "slimformer/tensor.h"
 
@@ -139,6 +138,7 @@ SLIM_APPROX_INLINE void linformer_head(const LinformerHead& a, float* work) {
 }
 
 SLIM_APPROX_AVX512 void linformer_head_avx512(const LinformerHead& a, float* work) { linformer_head(a, work); }
+SLIM_APPROX_AVX2 void linformer_head_avx2(const LinformerHead& a, float* work) { linformer_head(a, work); }
 void linformer_head_portable(const LinformerHead& a, float* work) { linformer_head(a, work); }
 
 const char* sharing_name(LinformerSharing s) {
@@ -180,7 +180,7 @@ class LinformerAttention final : public Attention {
     const int64_t per_thread = linformer_thread_floats(k, d);
     float* buf = scratch.floats(static_cast<size_t>(threads * per_thread));
     const float scale = approx::score_scale(io);
-    const auto kernel = kernels::avx512::has_avx512() ? linformer_head_avx512 : linformer_head_portable;
+    const auto kernel = approx::pick(linformer_head_avx512, linformer_head_avx2, linformer_head_portable);
 #pragma omp parallel for collapse(2) schedule(static)
     for (int64_t b = 0; b < io.batch; ++b) {
       for (int64_t h = 0; h < io.heads; ++h) {

@@ -18,7 +18,6 @@
 #include "attention/registry.h"
 #include "kernels/cpu/flash_tiles.h"
 #include "kernels/cpu/gemm.h"
-#include "kernels/cpu/rows_avx512.h"
 #include "slimformer/error.h"
 
 namespace slimformer::attention {
@@ -276,8 +275,7 @@ void attend_chunk(int64_t nq, int64_t nk, int64_t from_prev, bool check_prev, in
 void forward_head(const HeadInput& strided, const Layout& l, const LshParams& p, float dim_scale, float* out,
                   int64_t out_stride, HeadScratch& s) {
   const int64_t d = strided.head_dim, ld = pad16(2 * p.chunk_length);
-  const kernels::flash::TileOps& ops =
-      kernels::avx512::has_avx512() ? kernels::flash::avx512_ops() : kernels::flash::portable_ops();
+  const kernels::flash::TileOps& ops = kernels::flash::active_ops();
   std::fill_n(s.no_mask, ld, 0.0f);
   HeadInput in = strided;
   in.q = s.q;

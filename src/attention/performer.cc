@@ -21,7 +21,6 @@
 #include "attention/approx.h"
 #include "attention/approx_common.h"
 #include "attention/registry.h"
-#include "kernels/cpu/rows_avx512.h"
 #include "slimformer/error.h"
 
 namespace slimformer::attention {
@@ -182,6 +181,7 @@ SLIM_APPROX_INLINE void performer_head(const PerformerHead& a, float* work) {
 }
 
 SLIM_APPROX_AVX512 void performer_head_avx512(const PerformerHead& a, float* work) { performer_head(a, work); }
+SLIM_APPROX_AVX2 void performer_head_avx2(const PerformerHead& a, float* work) { performer_head(a, work); }
 void performer_head_portable(const PerformerHead& a, float* work) { performer_head(a, work); }
 
 class PerformerAttention final : public Attention {
@@ -202,7 +202,7 @@ class PerformerAttention final : public Attention {
     for (int64_t r = 0; r < m; ++r) {
       for (int64_t c = 0; c < d; ++c) buf[c * m + r] = root * (*w)[r * d + c];
     }
-    const auto kernel = kernels::avx512::has_avx512() ? performer_head_avx512 : performer_head_portable;
+    const auto kernel = approx::pick(performer_head_avx512, performer_head_avx2, performer_head_portable);
 #pragma omp parallel for collapse(2) schedule(static)
     for (int64_t b = 0; b < io.batch; ++b) {
       for (int64_t h = 0; h < io.heads; ++h) {

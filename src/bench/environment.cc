@@ -12,7 +12,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "kernels/cpu/rows_avx512.h"
+#include "kernels/cpu/isa.h"
 #include "slim_commit.h"
 #include "slimformer/bench.h"
 #include "slimformer/memory.h"
@@ -100,8 +100,10 @@ Environment collect_environment() {
   const long online = sysconf(_SC_NPROCESSORS_ONLN);
   e.emplace_back("cores", std::to_string(omp_get_num_procs()) + " usable of " + std::to_string(online) + " online");
   e.emplace_back("threads", std::to_string(num_threads()));
-  e.emplace_back("isa", std::string("own kernels ") + (kernels::avx512::has_avx512() ? "AVX-512" : "portable (no AVX-512)") +
-                            ", oneDNN " + onednn_isa());
+  // active_isa() first: it caps oneDNN, whose effective ISA is read next
+  const std::string own = kernels::isa_name(kernels::active_isa());
+  e.emplace_back("isa", "own kernels " + own + " (CPU: " + kernels::isa_name(kernels::cpu_isa()) + "), oneDNN " +
+                            onednn_isa());
   e.emplace_back("memory", gib(static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<size_t>(sysconf(_SC_PAGE_SIZE))) +
                                " physical, " + gib(available_memory_bytes()) + " usable by this process");
   utsname u{};

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "kernels/cpu/isa.h"
 #include "slimformer/error.h"
 #include "slimformer/threads.h"
 
@@ -31,6 +32,10 @@ int fail(std::string message) {
 }
 
 int run(int argc, char** argv) {
+  // SLIMFORMER_ISA is checked before anything runs: a typo or a target this CPU lacks is one
+  // error line (InputError, caught in main), not a crash on the first kernel, and oneDNN is
+  // capped to match before any command creates a primitive.
+  (void)slimformer::kernels::active_isa();
   CLI::App app{"slimformer: run, shrink and benchmark transformer encoders", "slimformer"};
   app.set_version_flag("--version", std::string("slimformer ") + SLIM_VERSION);
   app.require_subcommand(0, 1);

@@ -1,6 +1,6 @@
 // Small AVX-512F helpers shared by the hand-written kernels: a tail mask and e^x for 16 lanes.
 // Include only from files whose AVX-512 functions carry SLIM_AVX512 (the library is built for
-// baseline x86-64; runtime dispatch picks these functions, see rows_avx512.h).
+// baseline x86-64; isa.h picks these functions at run time, see rows_simd.h).
 #pragma once
 
 // GCC 12 warns inside its own AVX-512 headers (_mm512_undefined_ps in masked intrinsics): a

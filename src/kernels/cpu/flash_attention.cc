@@ -15,7 +15,7 @@
 #include <limits>
 
 #include "kernels/cpu/flash_tiles.h"
-#include "kernels/cpu/rows_avx512.h"
+#include "kernels/cpu/isa.h"
 
 namespace slimformer::kernels {
 
@@ -166,6 +166,12 @@ const TileOps& portable_ops() {
   static const TileOps ops{pack_keys_portable, scores_portable, online_softmax_portable, accumulate_portable};
   return ops;
 }
+
+const TileOps& active_ops() {
+  if (isa_at_least(Isa::Avx512)) return avx512_ops();
+  if (isa_at_least(Isa::Avx2)) return avx2_ops();
+  return portable_ops();
+}
 }  // namespace flash
 
 int64_t flash_attention_thread_floats(int64_t seq, int64_t head_dim, int64_t tile) {
@@ -201,7 +207,7 @@ void flash_attention(const StridedAttention& a, int64_t tile, float* scratch, in
   const Groups groups(units, q_tiles, threads);
   // Scores in base 2: e^(scale q.k) = 2^(scale log2(e) q.k), and 2^x costs less than e^x.
   const float scale = (a.scale != 0.0f ? a.scale : 1.0f / std::sqrt(static_cast<float>(d))) * 1.44269504088896341f;
-  const flash::TileOps& ops = avx512::has_avx512() ? flash::avx512_ops() : flash::portable_ops();
+  const flash::TileOps& ops = flash::active_ops();
 
 #pragma omp parallel num_threads(threads)
   {

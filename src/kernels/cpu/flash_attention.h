@@ -33,7 +33,7 @@ int64_t flash_attention_thread_floats(int64_t seq, int64_t head_dim, int64_t til
 // rows after it, and every row of a sequence with no unpadded token, get zeros. Runs `threads`
 // OpenMP threads over (sequence, head, query tiles); scratch holds at least
 // threads * flash_attention_thread_floats() floats. tile > 0 (any value; it need not divide seq).
-// AVX-512 kernels when the CPU has them (avx512::has_avx512()), portable loops otherwise.
+// AVX-512 or AVX2+FMA kernels as isa.h allows (flash::active_ops()), portable loops otherwise.
 void flash_attention(const StridedAttention& a, int64_t tile, float* scratch, int threads);
 
 namespace ref {

@@ -1,6 +1,6 @@
-// The three steps flash_attention runs on one (query tile, key tile) pair, in a portable and an
-// AVX-512 version (flash_tiles_avx512.cc); the driver (flash_attention.cc) picks one set at run
-// time. Row-major throughout, strides in floats; "pad16(x)" is x rounded up to a multiple of 16.
+// The steps flash_attention runs on one (query tile, key tile) pair, in a portable, an AVX2+FMA
+// (flash_tiles_avx2.cc) and an AVX-512 version (flash_tiles_avx512.cc); the drivers
+// (flash_attention.cc, attention/lsh.cc) take active_ops(), the set isa.h allows. Row-major throughout, strides in floats; "pad16(x)" is x rounded up to a multiple of 16.
 #pragma once
 #include <cstdint>
 
@@ -29,7 +29,9 @@ struct TileOps {
 };
 
 const TileOps& portable_ops();
-const TileOps& avx512_ops();   // call only when avx512::has_avx512()
+const TileOps& avx2_ops();     // call only when isa_at_least(Isa::Avx2)
+const TileOps& avx512_ops();   // call only when isa_at_least(Isa::Avx512)
+const TileOps& active_ops();   // the best of the three that isa.h allows
 
 constexpr int64_t pad16(int64_t x) { return (x + 15) / 16 * 16; }
 

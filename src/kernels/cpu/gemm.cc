@@ -9,12 +9,16 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "kernels/cpu/isa.h"
+#include "kernels/cpu/onednn.h"
+
 namespace slimformer::kernels {
 
 void gemm_f32(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
               const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
               int64_t ldc) {
   if (M == 0 || N == 0) return;
+  (void)active_isa();   // sgemm needs no engine: cap oneDNN (isa.h) before its first dispatch here too
   dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
@@ -25,10 +29,7 @@ namespace {
 // sgemm splits the work badly over 2 threads (K=3072, N=768: docs/gemm.md). One primitive per
 // (shape, thread count), created on first use: a primitive keeps the thread count it was created
 // with, so a later set_num_threads needs new ones.
-dnnl::engine& cpu_engine() {
-  static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
-  return eng;
-}
+dnnl::engine& cpu_engine() { return onednn_engine(); }
 
 dnnl::matmul linear_primitive(int64_t M, int64_t N, int64_t K, bool bias) {
   using dnnl::memory;

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "kernels/cpu/onednn.h"
 #include "kernels/cpu/gemm.h"
 #include "slimformer/error.h"
 
@@ -20,10 +21,7 @@ namespace {
 using dnnl::memory;
 using dt = memory::data_type;
 
-dnnl::engine& cpu_engine() {
-  static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
-  return eng;
-}
+dnnl::engine& cpu_engine() { return onednn_engine(); }
 
 struct Descs {
   memory::desc a, b, c, add;

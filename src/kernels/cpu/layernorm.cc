@@ -2,14 +2,15 @@
 #include <cmath>
 
 #include "kernels/cpu/ops.h"
-#include "kernels/cpu/rows_avx512.h"
+#include "kernels/cpu/isa.h"
+#include "kernels/cpu/rows_simd.h"
 
 namespace slimformer::kernels {
 namespace {
 
 // Normalizes one row in place. Two passes (mean, then centred variance) as PyTorch does, so
 // large means do not cancel the variance.
-inline void normalize_row_portable(float* x, const float* gamma, const float* beta, int64_t cols, float eps) {
+void normalize_row_portable(float* x, const float* gamma, const float* beta, int64_t cols, float eps) {
   float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
   for (int64_t j = 0; j < cols; ++j) sum += x[j];
@@ -25,18 +26,20 @@ inline void normalize_row_portable(float* x, const float* gamma, const float* be
   for (int64_t j = 0; j < cols; ++j) x[j] = (x[j] - mean) * inv * gamma[j] + beta[j];
 }
 
-inline void normalize_row(float* x, const float* gamma, const float* beta, int64_t cols, float eps) {
-  if (avx512::has_avx512()) {
-    avx512::normalize_row(x, gamma, beta, cols, eps);
-  } else {
-    normalize_row_portable(x, gamma, beta, cols, eps);
-  }
+using NormalizeRow = void (*)(float*, const float*, const float*, int64_t, float);
+
+// Chosen once per call, outside the row loop.
+NormalizeRow normalize_row_for_isa() {
+  if (isa_at_least(Isa::Avx512)) return avx512::normalize_row;
+  if (isa_at_least(Isa::Avx2)) return avx2::normalize_row;
+  return normalize_row_portable;
 }
 
 }  // namespace
 
 void layernorm(float* out, const float* in, const float* gamma, const float* beta, int64_t rows,
                int64_t cols, float eps) {
+  const NormalizeRow normalize_row = normalize_row_for_isa();
 #pragma omp parallel for schedule(static) if (rows * cols > 16384)
   for (int64_t i = 0; i < rows; ++i) {
     float* o = out + i * cols;
@@ -50,6 +53,7 @@ void layernorm(float* out, const float* in, const float* gamma, const float* bet
 
 void add_layernorm(float* out, const float* x, const float* residual, const float* gamma,
                    const float* beta, int64_t rows, int64_t cols, float eps) {
+  const NormalizeRow normalize_row = normalize_row_for_isa();
 #pragma omp parallel for schedule(static) if (rows * cols > 16384)
   for (int64_t i = 0; i < rows; ++i) {
     float* o = out + i * cols;

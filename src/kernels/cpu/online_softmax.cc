@@ -3,13 +3,10 @@
 #include <cmath>
 #include <limits>
 
-#include "kernels/cpu/rows_avx512.h"
+#include "kernels/cpu/isa.h"
+#include "kernels/cpu/rows_simd.h"
 
 namespace slimformer::kernels {
-
-namespace avx512 {
-float online_softmax_step(float* s, int64_t cnt, float& m, float& l);   // online_softmax_avx512.cc
-}
 
 namespace ref {
 
@@ -35,7 +32,9 @@ float online_softmax_step(float* s, int64_t cnt, float& m, float& l) {
 }  // namespace ref
 
 float online_softmax_step(float* s, int64_t cnt, float& m, float& l) {
-  return avx512::has_avx512() ? avx512::online_softmax_step(s, cnt, m, l) : ref::online_softmax_step(s, cnt, m, l);
+  if (isa_at_least(Isa::Avx512)) return avx512::online_softmax_step(s, cnt, m, l);
+  if (isa_at_least(Isa::Avx2)) return avx2::online_softmax_step(s, cnt, m, l);
+  return ref::online_softmax_step(s, cnt, m, l);
 }
 
 }  // namespace slimformer::kernels

@@ -1,6 +1,6 @@
-// The AVX-512F online softmax step (online_softmax.h), chosen at run time by has_avx512().
+// The AVX-512F online softmax step (online_softmax.h), chosen at run time through isa.h.
 #include "kernels/cpu/avx512_math.h"
-#include "kernels/cpu/online_softmax.h"
+#include "kernels/cpu/rows_simd.h"
 
 #include <limits>
 

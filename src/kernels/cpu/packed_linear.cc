@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "kernels/cpu/onednn.h"
 #include "kernels/cpu/gemm.h"
 #include "slimformer/error.h"
 
@@ -25,10 +26,7 @@ using dnnl::memory;
 using tag = memory::format_tag;
 using dt = memory::data_type;
 
-dnnl::engine& cpu_engine() {
-  static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
-  return eng;
-}
+dnnl::engine& cpu_engine() { return onednn_engine(); }
 
 dnnl::stream& thread_stream() {
   thread_local dnnl::stream s(cpu_engine());

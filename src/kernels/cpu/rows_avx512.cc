@@ -1,6 +1,6 @@
-// AVX-512F row kernels (see rows_avx512.h). Tails run through masked loads and stores, so any
+// AVX-512F row kernels (see rows_simd.h). Tails run through masked loads and stores, so any
 // column count works without a scalar epilogue.
-#include "kernels/cpu/rows_avx512.h"
+#include "kernels/cpu/rows_simd.h"
 
 #include "kernels/cpu/avx512_math.h"
 
@@ -8,17 +8,6 @@
 #include <limits>
 
 namespace slimformer::kernels::avx512 {
-
-namespace {
-bool g_force_portable = false;
-}
-
-bool has_avx512() {
-  static const bool yes = __builtin_cpu_supports("avx512f");
-  return yes && !g_force_portable;
-}
-
-void force_portable(bool on) { g_force_portable = on; }
 
 namespace {
 
