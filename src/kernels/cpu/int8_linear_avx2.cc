@@ -14,7 +14,7 @@
 namespace slimformer::kernels::int8 {
 namespace {
 
-constexpr int kMR = 4;
+constexpr int kMR = 3;
 
 SLIM_AVX2 inline int32_t load_pair(const int16_t* p) {
   int32_t v;
@@ -112,7 +112,6 @@ SLIM_AVX2 void tile_avx2(float* out, const int16_t* a, int64_t lda, const RowQua
   int64_t r = 0;
   for (; r + kMR <= rows; r += kMR) block<kMR>(out + r * p.N, a + r * lda, lda, rq + r, panel, Kp, n0, ncols, p);
   switch (rows - r) {
-    case 3: block<3>(out + r * p.N, a + r * lda, lda, rq + r, panel, Kp, n0, ncols, p); break;
     case 2: block<2>(out + r * p.N, a + r * lda, lda, rq + r, panel, Kp, n0, ncols, p); break;
     case 1: block<1>(out + r * p.N, a + r * lda, lda, rq + r, panel, Kp, n0, ncols, p); break;
     default: break;
