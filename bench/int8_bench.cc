@@ -3,9 +3,9 @@
 // quantized per tensor on every call as PyTorch's dynamic Linear does, that pass timed too), on
 // the BERT-base Linear shapes (docs/int8.md). Usage:
 //   slim_int8_bench [--threads 1,2] [--quick]
-// Prints one markdown row per (threads, M, N, K): the best of 7 samples of >= 30 ms each (ms per
-// call; on a machine shared with other work the best is the figure least moved by it), and the
-// int8 speedups over f32.
+// Prints one markdown row per (threads, M, N, K): ms per call, the best of 15 samples of >= 10 ms
+// each taken in turns (on a machine shared with other work the best is the figure least moved
+// by it), and the int8 speedups over f32.
 #include <dnnl.hpp>
 #include <omp.h>
 
@@ -30,23 +30,28 @@ namespace {
 
 namespace k = slimformer::kernels;
 
-double best_ms(const std::function<void()>& fn) {
+// Best ms per call of each fn: after a warm-up, 15 rounds in which every fn runs one sample of
+// >= 10 ms in turn, so all see the same load from whatever else shares the machine.
+std::vector<double> best_ms(const std::vector<std::function<void()>>& fns) {
   using clk = std::chrono::steady_clock;
-  fn();
-  int calls = 1;
-  for (;;) {
-    const auto t0 = clk::now();
-    for (int i = 0; i < calls; ++i) fn();
-    if (std::chrono::duration<double>(clk::now() - t0).count() >= 0.03) break;
-    calls *= 2;
+  std::vector<int> calls(fns.size(), 1);
+  for (size_t f = 0; f < fns.size(); ++f) {
+    fns[f]();
+    for (;;) {
+      const auto t0 = clk::now();
+      for (int i = 0; i < calls[f]; ++i) fns[f]();
+      if (std::chrono::duration<double>(clk::now() - t0).count() >= 0.01) break;
+      calls[f] *= 2;
+    }
   }
-  std::vector<double> per_call;
-  for (int s = 0; s < 7; ++s) {
-    const auto t0 = clk::now();
-    for (int i = 0; i < calls; ++i) fn();
-    per_call.push_back(std::chrono::duration<double>(clk::now() - t0).count() / calls * 1e3);
-  }
-  return *std::min_element(per_call.begin(), per_call.end());
+  std::vector<double> best(fns.size(), 1e300);
+  for (int s = 0; s < 15; ++s)
+    for (size_t f = 0; f < fns.size(); ++f) {
+      const auto t0 = clk::now();
+      for (int i = 0; i < calls[f]; ++i) fns[f]();
+      best[f] = std::min(best[f], std::chrono::duration<double>(clk::now() - t0).count() / calls[f] * 1e3);
+    }
+  return best;
 }
 
 // oneDNN int8 matmul: out (M,N) = s_x s_w[n] (x_q - zp) . q^T + bias, scales and zero point
@@ -161,16 +166,18 @@ int main(int argc, char** argv) {
         k::quantize_per_channel(q.data(), scales.data(), w.data(), N, K);
         const k::PackedLinear f32(w.data(), bias.data(), N, K);
         const k::Int8Linear i8(q.data(), scales.data(), bias.data(), N, K);
-        const double t_f32 = best_ms([&] { f32.forward(out.data(), in.data(), M); });
-        const double t_i8 = best_ms([&] { i8.forward(out.data(), in.data(), M); });
-        double t_dnnl = NAN;
+        std::vector<std::function<void()>> fns = {[&] { f32.forward(out.data(), in.data(), M); },
+                                                  [&] { i8.forward(out.data(), in.data(), M); }};
+        std::unique_ptr<DnnlInt8> dn;
         try {
-          DnnlInt8 dn(q.data(), scales.data(), bias.data(), M, N, K);
-          dnnl_impl = dn.impl();
-          t_dnnl = best_ms([&] { dn.forward(out.data(), in.data()); });
+          dn = std::make_unique<DnnlInt8>(q.data(), scales.data(), bias.data(), M, N, K);
+          dnnl_impl = dn->impl();
+          fns.push_back([&] { dn->forward(out.data(), in.data()); });
         } catch (const dnnl::error& e) {
           dnnl_impl = std::string("unavailable: ") + e.what();
         }
+        const auto best = best_ms(fns);
+        const double t_f32 = best[0], t_i8 = best[1], t_dnnl = dn ? best[2] : NAN;
         std::printf("| %d | %lld | %lld | %lld | %.3f | %.3f | %.3f | %.2fx | %.2fx | %.0f |\n", t,
                     static_cast<long long>(M), static_cast<long long>(N), static_cast<long long>(K),
                     t_f32, t_i8, t_dnnl, t_f32 / t_i8, t_f32 / t_dnnl, 2.0 * M * N * K / t_i8 * 1e-6);
