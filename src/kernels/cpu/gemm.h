@@ -40,6 +40,9 @@ void gemm_batched_f32(bool trans_b, int64_t batch_outer, int64_t batch_inner, in
 
 // What a PackedLinear applies to in . W^T + bias before writing out (fused into the GEMM).
 enum class Epilogue { None, Gelu /* erf */, GeluTanh, Relu };
+// The epilogue of one value, as PackedLinear applies it when K == 0 (kernels outside the GEMM
+// library apply it with this).
+float apply_epilogue(Epilogue e, float x);
 
 // A Linear layer whose weight is repacked once, at model load, into the GEMM library's preferred
 // blocked layout (oneDNN matmul, weights format "any"), so no call pays for packing; bias, the

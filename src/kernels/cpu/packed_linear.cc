@@ -43,8 +43,6 @@ dnnl::algorithm eltwise_of(Epilogue e) {
   return dnnl::algorithm::undef;
 }
 
-float apply_epilogue(Epilogue e, float x);
-
 }  // namespace
 
 // One primitive per (M, accumulate, thread count), created on first use (a primitive keeps the
@@ -189,7 +187,6 @@ size_t PackedLinear::packed_bytes() const {
   return b + impl_->bias_copy.size() * sizeof(float);
 }
 
-namespace {
 float apply_epilogue(Epilogue e, float x) {
   switch (e) {
     case Epilogue::Gelu: return 0.5f * x * (1.0f + std::erf(x / std::sqrt(2.0f)));
@@ -200,6 +197,5 @@ float apply_epilogue(Epilogue e, float x) {
   }
   return x;
 }
-}  // namespace
 
 }  // namespace slimformer::kernels
