@@ -174,3 +174,22 @@ TEST(SparseLinear, CountsBytesAndHandlesEmptyShapes) {
   EXPECT_THROW(sk::SparseLinear().forward(out.data(), nullptr, 1), InputError);
   EXPECT_THROW(lin.forward(out.data(), nullptr, -1), InputError);
 }
+
+TEST(SparseLinear, WideRowsUseFourByteIndices) {
+  const int64_t N = 2, K = 70000, M = 3;   // K > 65536: column indices no longer fit two bytes
+  const auto w = sparse_weight(N, K, 0.99, 21);
+  const auto in = random_vec(M * K, 22);
+  int64_t nz = 0;
+  for (float x : w) nz += x != 0.0f;
+  for (sk::Isa isa : sk::available_isas()) {
+    sk::ScopedIsa scoped(isa);
+    const sk::SparseLinear lin(w.data(), nullptr, N, K);
+    EXPECT_EQ(lin.bytes(), static_cast<size_t>(nz * 8 + (N * ((K + 127) / 128) + 1) * 8 + N * 4));
+    for (int64_t m : {int64_t{1}, M}) {
+      std::vector<float> got(m * N), want(m * N);
+      lin.forward(got.data(), in.data(), m);
+      sk::ref::linear(want.data(), in.data(), w.data(), nullptr, m, N, K, sk::Epilogue::None, false);
+      for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], tol(K / 50)) << sk::isa_name(isa);
+    }
+  }
+}
