@@ -56,7 +56,7 @@ TEST(IoSafetensors, RoundTripEveryDtypeAndOddShapes) {
   const std::string path = slimtest::make_temp_dir() + "/rt.safetensors";
   std::map<std::string, Tensor> in;
   int seed = 0;
-  for (DType dt : {DType::F32, DType::F16, DType::BF16, DType::I8, DType::I32, DType::I64}) {
+  for (DType dt : {DType::F32, DType::F16, DType::BF16, DType::I8, DType::I32, DType::I64, DType::U8}) {
     for (const Shape& s : {Shape{1}, Shape{3}, Shape{17, 3}, Shape{513}, Shape{}, Shape{0, 5}}) {
       in[std::string(dtype_name(dt)) + "." + shape_str(s)] = patterned(s, dt, ++seed);
     }

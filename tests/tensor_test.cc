@@ -48,3 +48,18 @@ TEST(Tensor, ToF32ConvertsEveryDtype) {
   EXPECT_EQ(f.data<float>()[2], 7.0f);
   EXPECT_THROW(t.reshaped({2, 2}), std::exception);
 }
+
+TEST(Tensor, U8IsOneByteNamedU8AndConvertsByValue) {
+  EXPECT_EQ(dtype_size(DType::U8), 1u);
+  EXPECT_STREQ(dtype_name(DType::U8), "U8");
+  DType t = DType::F32;
+  ASSERT_TRUE(dtype_from_name("U8", &t));
+  EXPECT_EQ(t, DType::U8);
+  Tensor m = Tensor::empty({3}, DType::U8);
+  EXPECT_EQ(m.nbytes(), 3u);
+  m.data<uint8_t>()[0] = 0; m.data<uint8_t>()[1] = 0x81; m.data<uint8_t>()[2] = 255;
+  Tensor f = m.to_f32();
+  EXPECT_EQ(f.data<float>()[1], 129.0f);   // unsigned, not sign-extended
+  EXPECT_EQ(f.data<float>()[2], 255.0f);
+  EXPECT_THROW(m.to_float(DType::U8), std::exception);   // not a floating target
+}

@@ -10,7 +10,7 @@
 
 namespace slimformer {
 
-enum class DType { F32, F16, BF16, I8, I32, I64 };
+enum class DType { F32, F16, BF16, I8, I32, I64, U8 /* bytes: sparse weights' bitmasks */ };
 
 size_t dtype_size(DType t);
 const char* dtype_name(DType t);          // safetensors spelling: "F32", "BF16", ...
@@ -45,7 +45,8 @@ class Tensor {
 
   // Same bytes, another shape with the same element count.
   Tensor reshaped(const Shape& shape) const;
-  // A copy converted to F32 (F32, F16, BF16, I8, I32, I64 sources), in allocator memory.
+  // A copy converted to F32 (F32, F16, BF16, I8, I32, I64, U8 sources; integers by value), in
+  // allocator memory.
   Tensor to_f32() const;
   // A copy in F32, F16 or BF16 (rounded to nearest even) from any floating dtype; InputError for
   // another target.

@@ -11,7 +11,7 @@ size_t dtype_size(DType t) {
   switch (t) {
     case DType::F32: case DType::I32: return 4;
     case DType::F16: case DType::BF16: return 2;
-    case DType::I8: return 1;
+    case DType::I8: case DType::U8: return 1;
     case DType::I64: return 8;
   }
   return 0;
@@ -25,6 +25,7 @@ const char* dtype_name(DType t) {
     case DType::I8: return "I8";
     case DType::I32: return "I32";
     case DType::I64: return "I64";
+    case DType::U8: return "U8";
   }
   return "?";
 }
@@ -32,7 +33,8 @@ const char* dtype_name(DType t) {
 bool dtype_from_name(const std::string& name, DType* out) {
   static const std::pair<const char*, DType> table[] = {
       {"F32", DType::F32}, {"F16", DType::F16}, {"BF16", DType::BF16},
-      {"I8", DType::I8},   {"I32", DType::I32}, {"I64", DType::I64}};
+      {"I8", DType::I8},   {"I32", DType::I32}, {"I64", DType::I64},
+      {"U8", DType::U8}};
   for (const auto& [n, t] : table) {
     if (name == n) { *out = t; return true; }
   }
@@ -115,6 +117,7 @@ Tensor Tensor::to_f32() const {
     case DType::I8: for (int64_t i = 0; i < n; ++i) dst[i] = data<int8_t>()[i]; break;
     case DType::I32: for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<float>(data<int32_t>()[i]); break;
     case DType::I64: for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<float>(data<int64_t>()[i]); break;
+    case DType::U8: for (int64_t i = 0; i < n; ++i) dst[i] = data<uint8_t>()[i]; break;
   }
   return out;
 }

@@ -47,7 +47,7 @@ bool span_bytes(const Shape& shape, size_t elem, uint64_t* out) {
 
 std::string supported_dtypes() {
   std::string s;
-  for (DType t : {DType::F32, DType::F16, DType::BF16, DType::I8, DType::I32, DType::I64}) {
+  for (DType t : {DType::F32, DType::F16, DType::BF16, DType::I8, DType::I32, DType::I64, DType::U8}) {
     if (!s.empty()) s += ' ';
     s += dtype_name(t);
   }

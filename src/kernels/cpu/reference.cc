@@ -99,4 +99,23 @@ void embedding_gather(float* out, const float* table, const int64_t* ids, int64_
     for (int64_t j = 0; j < dim; ++j) out[i * dim + j] = table[ids[i] * dim + j];
 }
 
+void linear(float* out, const float* in, const float* weight, const float* bias, int64_t M, int64_t N,
+            int64_t K, Epilogue epilogue, bool accumulate) {
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t n = 0; n < N; ++n) {
+      double z = bias ? bias[n] : 0.0;
+      for (int64_t k = 0; k < K; ++k) z += static_cast<double>(in[m * K + k]) * weight[n * K + k];
+      switch (epilogue) {
+        case Epilogue::Gelu: z = 0.5 * z * (1.0 + std::erf(z / std::sqrt(2.0))); break;
+        case Epilogue::GeluTanh:
+          z = 0.5 * z * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (z + 0.044715 * z * z * z)));
+          break;
+        case Epilogue::Relu: z = z > 0.0 ? z : 0.0; break;
+        case Epilogue::None: break;
+      }
+      float& o = out[m * N + n];
+      o = accumulate ? static_cast<float>(o + z) : static_cast<float>(z);
+    }
+}
+
 }  // namespace slimformer::kernels::ref
