@@ -38,7 +38,7 @@ struct Architecture {
   // Family-specific fields (how attention was trained) read from / written to config.json.
   void (*read_extra)(const io::Json& j, const std::string& path, EncoderConfig& c) = nullptr;
   void (*write_extra)(const EncoderConfig& c, io::Json& j) = nullptr;
-  std::vector<std::string> extra_keys;   // the keys read_extra reads
+  std::vector<std::string> extra_keys = {};   // the keys read_extra reads
   // Hugging Face names of the checkpoint's tensors (with a head's prefix when saved with one).
   TensorNames (*tensor_names)(const Checkpoint& ckpt) = nullptr;
   // The attention the checkpoint was trained with (null: exact, dense).
