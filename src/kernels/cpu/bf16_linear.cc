@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "kernels/cpu/bounded_cache.h"
 #include "kernels/cpu/isa.h"
 #include "kernels/cpu/onednn.h"
 #include "slimformer/error.h"
@@ -76,8 +77,8 @@ struct Bf16Linear::Impl {
   Epilogue epilogue = Epilogue::None;
   PackedLinear fallback;   // the f32 path (no AVX512-BF16, or an empty product)
   memory weights, bias;    // the bf16 path: packed (K,N) bf16 weights, (1,N) f32 bias or empty
-  mutable std::mutex mu;
-  mutable std::map<std::tuple<int64_t, bool, int>, dnnl::matmul> prims;   // (M, accumulate, threads)
+  // (M, accumulate, threads) -> primitive
+  mutable BoundedCache<std::tuple<int64_t, bool, int>, dnnl::matmul> prims{kPrimitivesPerLayer};
 
   dnnl::matmul::primitive_desc make_pd(int64_t M, bool accumulate, const memory::desc& w_md) const {
     const memory::desc src_md({M, K}, dt::bf16, tag::ab), dst_md({M, N}, dt::f32, tag::ab);
@@ -91,13 +92,10 @@ struct Bf16Linear::Impl {
     return dnnl::matmul::primitive_desc(desc, attr, cpu_engine());
   }
 
-  const dnnl::matmul& prim_for(int64_t M, bool accumulate) const {
-    const auto key = std::make_tuple(M, accumulate, omp_get_max_threads());
-    std::lock_guard<std::mutex> lock(mu);
-    auto it = prims.find(key);
-    if (it != prims.end()) return it->second;
+  dnnl::matmul prim_for(int64_t M, bool accumulate) const {
     // The bf16 kernels' packed layout depends on (K, N) only, as for f32 (docs/gemm.md).
-    return prims.emplace(key, dnnl::matmul(make_pd(M, accumulate, weights.get_desc()))).first->second;
+    return prims.get_or_make(std::make_tuple(M, accumulate, omp_get_max_threads()),
+                             [&] { return dnnl::matmul(make_pd(M, accumulate, weights.get_desc())); });
   }
 };
 
@@ -146,7 +144,7 @@ void Bf16Linear::forward(float* out, const float* in, int64_t M, bool accumulate
   const int64_t per = 1 << 14;
 #pragma omp parallel for schedule(static) if (n > 4 * per)
   for (int64_t i = 0; i < n; i += per) narrow_bf16(in16.data() + i, in + i, std::min(per, n - i));
-  const dnnl::matmul& p = im.prim_for(M, accumulate);
+  const dnnl::matmul p = im.prim_for(M, accumulate);
   const memory src(memory::desc({M, im.K}, dt::bf16, tag::ab), cpu_engine(), in16.data());
   const memory dst(memory::desc({M, im.N}, dt::f32, tag::ab), cpu_engine(), out);
   std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, im.weights}, {DNNL_ARG_DST, dst}};

@@ -9,6 +9,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "kernels/cpu/bounded_cache.h"
 #include "kernels/cpu/isa.h"
 #include "kernels/cpu/onednn.h"
 
@@ -27,27 +28,23 @@ namespace {
 // linear_f32 runs the oneDNN matmul primitive reading the weight in place ((N,K) row-major seen
 // as a (K,N) "ba" matrix) with the bias fused. Against dnnl_sgemm it is up to 2.4x faster where
 // sgemm splits the work badly over 2 threads (K=3072, N=768: docs/gemm.md). One primitive per
-// (shape, thread count), created on first use: a primitive keeps the thread count it was created
+// (shape, thread count), created on first use and kept in a bounded cache: a primitive keeps the thread count it was created
 // with, so a later set_num_threads needs new ones.
 dnnl::engine& cpu_engine() { return onednn_engine(); }
 
 dnnl::matmul linear_primitive(int64_t M, int64_t N, int64_t K, bool bias) {
   using dnnl::memory;
   using tag = memory::format_tag;
-  const dnnl::engine& eng = cpu_engine();
-  static std::mutex mu;
-  static std::map<std::tuple<int64_t, int64_t, int64_t, bool, int>, dnnl::matmul> cache;
-  const auto key = std::make_tuple(M, N, K, bias, omp_get_max_threads());
-  std::lock_guard<std::mutex> lock(mu);
-  auto it = cache.find(key);
-  if (it != cache.end()) return it->second;
-  const memory::desc src({M, K}, memory::data_type::f32, tag::ab);
-  const memory::desc wei({K, N}, memory::data_type::f32, tag::ba);
-  const memory::desc dst({M, N}, memory::data_type::f32, tag::ab);
-  const memory::desc b({1, N}, memory::data_type::f32, tag::ab);
-  const auto desc = bias ? dnnl::matmul::desc(src, wei, b, dst) : dnnl::matmul::desc(src, wei, dst);
-  dnnl::matmul prim(dnnl::matmul::primitive_desc(desc, eng));
-  return cache.emplace(key, prim).first->second;
+  static BoundedCache<std::tuple<int64_t, int64_t, int64_t, bool, int>, dnnl::matmul> cache(
+      kPrimitivesShared);
+  return cache.get_or_make(std::make_tuple(M, N, K, bias, omp_get_max_threads()), [&] {
+    const memory::desc src({M, K}, memory::data_type::f32, tag::ab);
+    const memory::desc wei({K, N}, memory::data_type::f32, tag::ba);
+    const memory::desc dst({M, N}, memory::data_type::f32, tag::ab);
+    const memory::desc b({1, N}, memory::data_type::f32, tag::ab);
+    const auto desc = bias ? dnnl::matmul::desc(src, wei, b, dst) : dnnl::matmul::desc(src, wei, dst);
+    return dnnl::matmul(dnnl::matmul::primitive_desc(desc, cpu_engine()));
+  });
 }
 
 }  // namespace

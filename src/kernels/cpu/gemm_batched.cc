@@ -13,6 +13,7 @@
 
 #include "kernels/cpu/onednn.h"
 #include "kernels/cpu/gemm.h"
+#include "kernels/cpu/bounded_cache.h"
 #include "slimformer/error.h"
 
 namespace slimformer::kernels {
@@ -54,20 +55,17 @@ using Key = std::tuple<bool, int64_t, int64_t, int64_t, int64_t, int64_t, float,
 // One primitive per full description (and thread count: a primitive keeps the count it was
 // created with), created on first use.
 dnnl::matmul batched_primitive(const Key& key, const Descs& d, float alpha, bool row_add) {
-  static std::mutex mu;
-  static std::map<Key, dnnl::matmul> cache;
-  std::lock_guard<std::mutex> lock(mu);
-  auto it = cache.find(key);
-  if (it != cache.end()) return it->second;
-  dnnl::primitive_attr attr;
-  if (alpha != 1.0f) attr.set_output_scales(0, {alpha});
-  if (row_add) {
-    dnnl::post_ops ops;
-    ops.append_binary(dnnl::algorithm::binary_add, d.add);
-    attr.set_post_ops(ops);
-  }
-  dnnl::matmul prim(dnnl::matmul::primitive_desc(dnnl::matmul::desc(d.a, d.b, d.c), attr, cpu_engine()));
-  return cache.emplace(key, prim).first->second;
+  static BoundedCache<Key, dnnl::matmul> cache(kPrimitivesShared);
+  return cache.get_or_make(key, [&] {
+    dnnl::primitive_attr attr;
+    if (alpha != 1.0f) attr.set_output_scales(0, {alpha});
+    if (row_add) {
+      dnnl::post_ops ops;
+      ops.append_binary(dnnl::algorithm::binary_add, d.add);
+      attr.set_post_ops(ops);
+    }
+    return dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(d.a, d.b, d.c), attr, cpu_engine()));
+  });
 }
 
 }  // namespace

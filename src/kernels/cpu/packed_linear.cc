@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "kernels/cpu/bounded_cache.h"
 #include "kernels/cpu/onednn.h"
 #include "kernels/cpu/gemm.h"
 #include "slimformer/error.h"
@@ -55,8 +56,7 @@ struct PackedLinear::Impl {
   memory weights, bias;               // packed weights (K,N); bias (1,N) or empty
   std::vector<float> bias_copy;       // the bias, for the K == 0 path only
   struct Prim { dnnl::matmul matmul; memory weights; };
-  mutable std::mutex mu;
-  mutable std::map<std::tuple<int64_t, bool, int>, Prim> prims;
+  mutable BoundedCache<std::tuple<int64_t, bool, int>, Prim> prims{kPrimitivesPerLayer};
 
   dnnl::matmul::primitive_desc make_pd(int64_t M, bool accumulate, const memory::desc& w_md) const {
     const memory::desc src_md({M, K}, dt::f32, tag::ab), dst_md({M, N}, dt::f32, tag::ab);
@@ -70,23 +70,19 @@ struct PackedLinear::Impl {
     return dnnl::matmul::primitive_desc(desc, attr, cpu_engine());
   }
 
-  const Prim& prim_for(int64_t M, bool accumulate) const {
-    const auto key = std::make_tuple(M, accumulate, omp_get_max_threads());
-    std::lock_guard<std::mutex> lock(mu);
-    auto it = prims.find(key);
-    if (it != prims.end()) return it->second;
-    Prim p;
-    try {
-      p = {dnnl::matmul(make_pd(M, accumulate, weights.get_desc())), weights};
-    } catch (const dnnl::error&) {   // this M wants another layout: re-pack once for it
-      const memory::desc any_md({K, N}, dt::f32, tag::any);
-      const auto pd = make_pd(M, accumulate, any_md);
-      memory src = weights, w(pd.weights_desc(), cpu_engine());   // handles: copies share data
-      dnnl::reorder(src, w).execute(thread_stream(), src, w);
-      thread_stream().wait();
-      p = {dnnl::matmul(pd), w};
-    }
-    return prims.emplace(key, std::move(p)).first->second;
+  Prim prim_for(int64_t M, bool accumulate) const {
+    return prims.get_or_make(std::make_tuple(M, accumulate, omp_get_max_threads()), [&] {
+      try {
+        return Prim{dnnl::matmul(make_pd(M, accumulate, weights.get_desc())), weights};
+      } catch (const dnnl::error&) {   // this M wants another layout: re-pack once for it
+        const memory::desc any_md({K, N}, dt::f32, tag::any);
+        const auto pd = make_pd(M, accumulate, any_md);
+        memory src = weights, w(pd.weights_desc(), cpu_engine());   // handles: copies share data
+        dnnl::reorder(src, w).execute(thread_stream(), src, w);
+        thread_stream().wait();
+        return Prim{dnnl::matmul(pd), w};
+      }
+    });
   }
 };
 
@@ -168,7 +164,7 @@ void PackedLinear::forward(float* out, const float* in, int64_t M, bool accumula
       }
     return;
   }
-  const Impl::Prim& p = im.prim_for(M, accumulate);
+  const Impl::Prim p = im.prim_for(M, accumulate);
   const memory src(memory::desc({M, im.K}, dt::f32, tag::ab), cpu_engine(), const_cast<float*>(in));
   const memory dst(memory::desc({M, im.N}, dt::f32, tag::ab), cpu_engine(), out);
   std::unordered_map<int, memory> args = {
