@@ -2,7 +2,8 @@
 // weights) and oneDNN's own int8 matmul (u8 x s8 -> f32, weights packed once, activations
 // quantized per tensor on every call as PyTorch's dynamic Linear does, that pass timed too), on
 // the BERT-base Linear shapes (docs/int8.md). Usage:
-//   slim_int8_bench [--threads 1,2] [--quick]
+//   slim_int8_bench [--threads 1,2] [--quick] [--mini]
+// --mini: bert-mini's shapes (hidden 256, FFN 1024) instead of BERT-base's.
 // Prints one markdown row per (threads, M, N, K): ms per call, the best of 15 samples of >= 10 ms
 // each taken in turns (on a machine shared with other work the best is the figure least moved
 // by it), and the int8 speedups over f32.
@@ -131,13 +132,14 @@ std::vector<int> parse_ints(const std::string& s) {
 
 int main(int argc, char** argv) {
   std::vector<int> threads = {1, 2};
-  bool quick = false;
+  bool quick = false, mini = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--threads" && i + 1 < argc) threads = parse_ints(argv[++i]);
     else if (a == "--quick") quick = true;
+    else if (a == "--mini") mini = true;
     else {
-      std::fprintf(stderr, "usage: slim_int8_bench [--threads 1,2] [--quick]\n");
+      std::fprintf(stderr, "usage: slim_int8_bench [--threads 1,2] [--quick] [--mini]\n");
       return 2;
     }
   }
@@ -145,7 +147,9 @@ int main(int argc, char** argv) {
   std::printf("| threads | M | N | K | f32 packed ms | int8 ms | dnnl int8 ms | int8 / f32 | dnnl int8 / f32 | int8 GOP/s |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
   const std::vector<int64_t> ms = quick ? std::vector<int64_t>{128} : std::vector<int64_t>{128, 1024};
-  const std::vector<std::pair<int64_t, int64_t>> nks = {{2304, 768}, {768, 768}, {3072, 768}, {768, 3072}};
+  const std::vector<std::pair<int64_t, int64_t>> nks =
+      mini ? std::vector<std::pair<int64_t, int64_t>>{{768, 256}, {256, 256}, {1024, 256}, {256, 1024}}
+           : std::vector<std::pair<int64_t, int64_t>>{{2304, 768}, {768, 768}, {3072, 768}, {768, 3072}};
   std::string dnnl_impl;
   for (int t : threads) {
     slimformer::set_num_threads(t);

@@ -43,6 +43,10 @@ enum class Epilogue { None, Gelu /* erf */, GeluTanh, Relu };
 // The epilogue of one value, as PackedLinear applies it when K == 0 (kernels outside the GEMM
 // library apply it with this).
 float apply_epilogue(Epilogue e, float x);
+// out[j] = apply_epilogue(e, v[j]) (+ out[j] when accumulate) for j < n, 8 or 16 lanes at a time
+// where the CPU has AVX2 or AVX-512 (erf and tanh by polynomials within 2e-7 of libm's, absolute,
+// on the activation's inner function); out may equal v.
+void apply_epilogue_row(Epilogue e, float* out, const float* v, int64_t n, bool accumulate);
 
 // A Linear layer whose weight is repacked once, at model load, into the GEMM library's preferred
 // blocked layout (oneDNN matmul, weights format "any"), so no call pays for packing; bias, the

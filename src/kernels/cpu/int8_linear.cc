@@ -67,10 +67,7 @@ RowQuant choose_row_quant(float lo, float hi) {
 }
 
 void store_row(float* out, const float* v, int64_t ncols, const Params& p) {
-  for (int64_t j = 0; j < ncols; ++j) {
-    const float y = apply_epilogue(p.epilogue, v[j]);
-    out[j] = p.accumulate ? out[j] + y : y;
-  }
+  apply_epilogue_row(p.epilogue, out, v, ncols, p.accumulate);
 }
 
 namespace {

@@ -1,4 +1,5 @@
-// SIMD versions of the per-row work inside layernorm and softmax and of the online softmax step:
+// SIMD versions of the per-row work inside layernorm and softmax, of the online softmax step and
+// of the activations own GEMM kernels apply after the product:
 // AVX2+FMA (rows_avx2.cc) and AVX-512F (rows_avx512.cc, online_softmax_avx512.cc). The library
 // is built for baseline x86-64, so each is compiled for its target alone (function target
 // attributes) and picked at run time through isa.h, the one dispatch point; the portable loops
@@ -6,6 +7,8 @@
 // (reference.h, ref::online_softmax_step) check all three.
 #pragma once
 #include <cstdint>
+
+#include "kernels/cpu/gemm.h"
 
 namespace slimformer::kernels {
 
@@ -19,6 +22,8 @@ void add_normalize_row(float* o, const float* a, const float* b, const float* ga
 void softmax_row(float* x, const float* add_mask, int64_t cols);
 // online_softmax.h's step
 float online_softmax_step(float* s, int64_t cnt, float& m, float& l);
+// gemm.h's apply_epilogue_row (epilogue_avx2.cc)
+void epilogue_row(Epilogue e, float* out, const float* v, int64_t n, bool accumulate);
 }  // namespace avx2
 
 namespace avx512 {   // the same four, 16 lanes at a time
@@ -27,6 +32,7 @@ void add_normalize_row(float* o, const float* a, const float* b, const float* ga
                        int64_t cols, float eps);
 void softmax_row(float* x, const float* add_mask, int64_t cols);
 float online_softmax_step(float* s, int64_t cnt, float& m, float& l);
+void epilogue_row(Epilogue e, float* out, const float* v, int64_t n, bool accumulate);
 }  // namespace avx512
 
 }  // namespace slimformer::kernels

@@ -64,26 +64,6 @@ void push_nonzero(SparseLinear::Impl& im, int64_t k, float v) {
   im.val.push_back(v);
 }
 
-// Same formulas as the library's post-ops and ops.h (erf GELU, tanh GELU, ReLU).
-void epilogue_inplace(Epilogue e, float* x, int64_t n) {
-  switch (e) {
-    case Epilogue::Gelu:
-#pragma omp simd
-      for (int64_t i = 0; i < n; ++i) x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * 0.70710678118654752f));
-      break;
-    case Epilogue::GeluTanh:
-#pragma omp simd
-      for (int64_t i = 0; i < n; ++i)
-        x[i] = 0.5f * x[i] * (1.0f + std::tanh(0.79788456080286536f * (x[i] + 0.044715f * x[i] * x[i] * x[i])));
-      break;
-    case Epilogue::Relu:
-#pragma omp simd
-      for (int64_t i = 0; i < n; ++i) x[i] = std::max(x[i], 0.0f);
-      break;
-    case Epilogue::None: break;
-  }
-}
-
 // z (nr) = W[n0:n0+nr, :] . x (K) + bias for one token: a gather-dot per row, four partial sums.
 // Below a handful of tokens this beats a tile, most of whose lanes would be padding.
 template <class Idx>
@@ -245,7 +225,7 @@ void SparseLinear::forward(float* out, const float* in, int64_t M, bool accumula
       for (int64_t m = 0; m < M; ++m) {
         if (rows.col16) rows_dot(z, in + m * K, im, rows.col16, n0, nr);
         else rows_dot(z, in + m * K, im, rows.col32, n0, nr);
-        epilogue_inplace(im.epilogue, z, nr);
+        apply_epilogue_row(im.epilogue, z, z, nr, false);
         store(out + m * N + n0, z, nr);
       }
     }
@@ -271,7 +251,7 @@ void SparseLinear::forward(float* out, const float* in, int64_t M, bool accumula
         for (int64_t kb = 0; kb < im.nkb; ++kb) tile(acc, T.data(), rows, n0, n0 + nr, kb);
         for (int64_t m = 0; m < mt; ++m)
           for (int64_t r = 0; r < nr; ++r) z[m * nr + r] = acc[r * MB + m] + im.bias[n0 + r];
-        epilogue_inplace(im.epilogue, z, mt * nr);
+        apply_epilogue_row(im.epilogue, z, z, mt * nr, false);
         for (int64_t m = 0; m < mt; ++m) store(out + (m0 + m) * N + n0, z + m * nr, nr);
       }   // the barrier here keeps T alive until every chunk of this tile is done
     }
