@@ -70,6 +70,13 @@ TEST(CliPrune, EveryMethodWritesAFolderThatEmbeds) {
   const CommandResult in = run_cli("inspect --tensors --model " + q(s.at("l1")));
   EXPECT_NE(in.out.find("linear:        "), std::string::npos) << in.out;
   EXPECT_NE(in.out.find("zeros 50.0%"), std::string::npos) << in.out;
+  EXPECT_NE(in.out.find("(stored sparse)"), std::string::npos) << in.out;
+  // --dense writes the zeros as they are (Hugging Face reads it): a larger file, same tensors.
+  ASSERT_EQ(run_cli("prune l1-unstructured --amount 0.5 --global --dense --model " + q(src) + " --out " + q(s.at("l1d"))).exit_code, 0);
+  EXPECT_LT(fs::file_size(s.at("l1") + "/model.safetensors"), fs::file_size(s.at("l1d") + "/model.safetensors"));
+  EXPECT_EQ(run_cli("inspect --tensors --model " + q(s.at("l1d"))).out.find("(stored sparse)"), std::string::npos);
+  EXPECT_EQ(run_cli("embed --model " + q(s.at("l1d")), "a small test\n").out,
+            run_cli("embed --model " + q(s.at("l1")), "a small test\n").out);
   EXPECT_NE(run_cli("inspect --model " + q(s.at("heads-list"))).out.find("heads:         2 (kept per layer: 1,1)"),
             std::string::npos);
   EXPECT_EQ(fingerprint(src), before) << "the input folder changed";

@@ -12,7 +12,9 @@ namespace slimformer {
 
 // One safetensors file, mmapped read-only. Tensors returned by get() point into the mapping
 // and keep it alive. The constructor validates the whole header: size limits, JSON, dtypes,
-// offsets inside the file and not overlapping, shape x dtype == byte span.
+// offsets inside the file and not overlapping, shape x dtype == byte span. A tensor stored
+// sparse (docs/formats.md: `<name>.mask`, `<name>.values` and "sparse N,K" in the metadata) is
+// listed and returned under `<name>`, decoded to a dense copy by get().
 class SafetensorsFile {
  public:
   explicit SafetensorsFile(const std::string& path);
@@ -22,20 +24,27 @@ class SafetensorsFile {
 
   const std::string& path() const { return path_; }
   size_t file_size() const { return size_; }
-  bool contains(const std::string& name) const { return entries_.count(name) != 0; }
+  bool contains(const std::string& name) const;
   std::vector<std::string> names() const;                       // sorted
   Tensor get(const std::string& name) const;                     // throws ModelError if absent
+  bool is_sparse(const std::string& name) const { return sparse_.count(name) != 0; }
+  size_t stored_bytes(const std::string& name) const;            // bytes in the file (sparse: mask + values)
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
 
   static constexpr size_t kMaxHeaderBytes = 100u * 1000u * 1000u;  // 100 MB
 
  private:
   struct Entry { DType dtype; Shape shape; size_t begin, end; };
+  struct SparseEntry { int64_t N, K; };
+  Tensor view(const Entry& e) const;
+  void read_sparse_entries();
   std::string path_;
   size_t size_ = 0;
   std::shared_ptr<const void> mapping_;   // the whole file; unmapped when the last view dies
   const unsigned char* base_ = nullptr;
-  std::map<std::string, Entry> entries_;
+  std::map<std::string, Entry> entries_;                 // as the header lists them
+  std::map<std::string, SparseEntry> sparse_;            // tensors stored as mask + values
+  std::map<std::string, Entry> sparse_parts_;            // their .mask and .values
   std::map<std::string, std::string> metadata_;
 };
 
@@ -129,6 +138,9 @@ class Checkpoint {
   bool contains(const std::string& name) const;
   Tensor get(const std::string& name) const;     // ModelError naming the tensor if absent
   std::vector<std::string> names() const;
+  // Whether get(name) decodes a copy (a sparse-stored tensor) rather than viewing the file.
+  bool is_decoded(const std::string& name) const;
+  size_t stored_bytes(const std::string& name) const;   // bytes in the file (in memory: nbytes)
   size_t file_bytes() const;                     // total size of the safetensors files
   // Tensor bytes per stored dtype name ("F32", "F16", ...), largest first (ties by name).
   std::vector<std::pair<std::string, size_t>> bytes_by_dtype() const;

@@ -59,12 +59,21 @@ struct SavedModel {
   std::string dir;
   size_t weights_bytes = 0;   // model.safetensors on disk
 };
+// How save_model stores tensors full of zeros (unstructured pruning's).
+enum class Storage {
+  Dense,    // as they are: Hugging Face loads the file
+  Sparse,   // 2-D tensors at least kSparseStorageMinZeros zero as a bitmask and their nonzeros
+};
+// From a quarter of zeros the sparse form saves a fifth of an f32 tensor's bytes and more
+// (bytes: 1/32 for the mask + the nonzeros), enough to be worth a format Hugging Face cannot read.
+constexpr double kSparseStorageMinZeros = 0.25;
+
 // Writes m as a model folder at out_dir: model.safetensors (with `metadata`), config.json (the
 // source's, keys slimformer reads rewritten) and every other file of source_dir (tokenizer,
 // sentence-transformers modules) except its weight files. Built in a temporary folder beside
 // out_dir and renamed into place: out_dir is absent or complete. source_dir may be "".
 SavedModel save_model(const ModelState& m, const std::string& source_dir, const std::string& out_dir,
-                      const std::map<std::string, std::string>& metadata = {});
+                      const std::map<std::string, std::string>& metadata = {}, Storage storage = Storage::Sparse);
 
 // Quantization of the stored weights.
 enum class WeightDType { Int8, F16, BF16 };

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "io/sparse_tensors.h"
 #include "slimformer/compress.h"
 #include "slimformer/error.h"
 
@@ -40,6 +41,28 @@ struct TempFolder {
   }
 };
 
+// The tensors as written: under Storage::Sparse a 2-D tensor with enough zeros becomes its
+// mask and values, its shape recorded in the metadata.
+std::map<std::string, Tensor> stored_tensors(const ModelState& m, Storage storage,
+                                             std::map<std::string, std::string>& meta) {
+  if (storage == Storage::Dense) return m.tensors;
+  std::map<std::string, Tensor> out;
+  for (const auto& [name, t] : m.tensors) {
+    const bool candidate = t.shape().size() == 2 && t.numel() > 0 &&
+                           (t.dtype() == DType::F32 || t.dtype() == DType::F16 || t.dtype() == DType::BF16 ||
+                            t.dtype() == DType::I8);
+    if (!candidate || static_cast<double>(io::count_zeros(t)) < kSparseStorageMinZeros * static_cast<double>(t.numel())) {
+      out.emplace(name, t);
+      continue;
+    }
+    io::SparseParts parts = io::sparse_encode(t);
+    out.emplace(name + io::kSparseMaskSuffix, parts.mask);
+    out.emplace(name + io::kSparseValuesSuffix, parts.values);
+    meta[name] = io::sparse_marker(t.dim(0), t.dim(1));
+  }
+  return out;
+}
+
 }  // namespace
 
 void check_output_folder(const std::string& source_dir, const std::string& out_dir) {
@@ -62,7 +85,7 @@ void check_output_folder(const std::string& source_dir, const std::string& out_d
 }
 
 SavedModel save_model(const ModelState& m, const std::string& source_dir, const std::string& out_dir,
-                      const std::map<std::string, std::string>& metadata) {
+                      const std::map<std::string, std::string>& metadata, Storage storage) {
   check_output_folder(source_dir, out_dir);
   std::error_code ec;
   const fs::path out = fs::weakly_canonical(out_dir, ec);
@@ -88,7 +111,8 @@ SavedModel save_model(const ModelState& m, const std::string& source_dir, const 
   }
   std::map<std::string, std::string> meta = metadata;
   meta.emplace("format", "pt");   // what transformers asks of a safetensors file it loads
-  write_safetensors((temp.path / "model.safetensors").string(), m.tensors, meta);
+  const std::map<std::string, Tensor> tensors = stored_tensors(m, storage, meta);
+  write_safetensors((temp.path / "model.safetensors").string(), tensors, meta);
   write_file_atomic((temp.path / "config.json").string(), encoder_config_json(m.config, base_config));
   if (fs::exists(out, ec)) fs::remove(out, ec);   // an empty folder (checked above)
   fs::rename(temp.path, out, ec);

@@ -121,6 +121,22 @@ Tensor Checkpoint::get(const std::string& name) const {
                    (dir_.empty() ? std::string("the in-memory checkpoint") : "model folder '" + dir_ + "'"));
 }
 
+bool Checkpoint::is_decoded(const std::string& name) const {
+  if (in_memory_.count(name)) return false;
+  for (const auto& f : files_) {
+    if (f->contains(name)) return f->is_sparse(name);
+  }
+  return false;
+}
+
+size_t Checkpoint::stored_bytes(const std::string& name) const {
+  if (auto it = in_memory_.find(name); it != in_memory_.end()) return it->second.nbytes();
+  for (const auto& f : files_) {
+    if (f->contains(name)) return f->stored_bytes(name);
+  }
+  return get(name).nbytes();   // absent: get() says so
+}
+
 std::vector<std::string> Checkpoint::names() const {
   std::set<std::string> all;
   for (const auto& [name, t] : in_memory_) all.insert(name);
@@ -139,8 +155,7 @@ size_t Checkpoint::file_bytes() const {
 std::vector<std::pair<std::string, size_t>> Checkpoint::bytes_by_dtype() const {
   std::map<std::string, size_t> bytes;
   for (const std::string& name : names()) {
-    const Tensor t = get(name);
-    bytes[dtype_name(t.dtype())] += t.nbytes();
+    bytes[dtype_name(get(name).dtype())] += stored_bytes(name);
   }
   std::vector<std::pair<std::string, size_t>> out(bytes.begin(), bytes.end());
   std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.second > b.second; });

@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "io/json_file.h"
+#include "io/sparse_tensors.h"
 #include "slimformer/checkpoint.h"
 #include "slimformer/error.h"
 
@@ -199,26 +200,75 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
     entries_.emplace(name, Entry{e.dtype, e.shape, e.begin, e.end});
   }
   check_no_overlap(entries_, path);
+  read_sparse_entries();
+}
+
+// Metadata "sparse N,K" under a name: that tensor is stored as name.mask + name.values, both
+// checked now so that get() cannot fail on them later.
+void SafetensorsFile::read_sparse_entries() {
+  for (const auto& [name, value] : metadata_) {
+    if (!io::is_sparse_marker(value)) continue;
+    int64_t N = 0, K = 0;
+    std::string error;
+    if (!io::parse_sparse_marker(value, &N, &K, &error)) bad(path_, "metadata of tensor " + quoted(name) + ": " + error);
+    const std::string mask = name + io::kSparseMaskSuffix, values = name + io::kSparseValuesSuffix;
+    if (entries_.count(name)) bad(path_, "tensor " + quoted(name) + " is stored both dense and sparse");
+    if (!entries_.count(mask) || !entries_.count(values)) {
+      bad(path_, "sparse tensor " + quoted(name) + " lacks " + quoted(entries_.count(mask) ? values : mask));
+    }
+    const std::string problem = io::sparse_parts_problem(view(entries_.at(mask)), view(entries_.at(values)), N, K);
+    if (!problem.empty()) bad(path_, "sparse tensor " + quoted(name) + ": " + problem);
+    sparse_.emplace(name, SparseEntry{N, K});
+  }
+  // The parts are reached through their tensor only.
+  for (const auto& [name, sp] : sparse_) {
+    for (const std::string& part : {name + io::kSparseMaskSuffix, name + io::kSparseValuesSuffix}) {
+      sparse_parts_.insert(entries_.extract(part));
+    }
+  }
 }
 
 SafetensorsFile::~SafetensorsFile() = default;
 
 std::vector<std::string> SafetensorsFile::names() const {
   std::vector<std::string> out;
-  out.reserve(entries_.size());
+  out.reserve(entries_.size() + sparse_.size());
   for (const auto& [name, e] : entries_) out.push_back(name);
+  for (const auto& [name, sp] : sparse_) out.push_back(name);
+  std::sort(out.begin(), out.end());
   return out;
 }
 
-Tensor SafetensorsFile::get(const std::string& name) const {
-  auto it = entries_.find(name);
-  if (it == entries_.end()) {
-    throw ModelError("tensor " + quoted(name) + " not found in safetensors file " + quoted(path_));
-  }
-  const Entry& e = it->second;
+bool SafetensorsFile::contains(const std::string& name) const {
+  return entries_.count(name) != 0 || sparse_.count(name) != 0;
+}
+
+Tensor SafetensorsFile::view(const Entry& e) const {
   // The mapping is read-only: a caller that writes through raw() faults rather than changing the file.
   void* data = const_cast<unsigned char*>(base_ + e.begin);
   return Tensor::view(data, e.shape, e.dtype, mapping_);
+}
+
+Tensor SafetensorsFile::get(const std::string& name) const {
+  if (auto it = entries_.find(name); it != entries_.end()) return view(it->second);
+  if (auto it = sparse_.find(name); it != sparse_.end()) {
+    return io::sparse_decode(view(sparse_parts_.at(name + io::kSparseMaskSuffix)),
+                             view(sparse_parts_.at(name + io::kSparseValuesSuffix)), it->second.N, it->second.K);
+  }
+  throw ModelError("tensor " + quoted(name) + " not found in safetensors file " + quoted(path_));
+}
+
+size_t SafetensorsFile::stored_bytes(const std::string& name) const {
+  if (auto it = entries_.find(name); it != entries_.end()) return it->second.end - it->second.begin;
+  if (sparse_.count(name)) {
+    size_t b = 0;
+    for (const std::string& part : {name + io::kSparseMaskSuffix, name + io::kSparseValuesSuffix}) {
+      const Entry& e = sparse_parts_.at(part);
+      b += e.end - e.begin;
+    }
+    return b;
+  }
+  throw ModelError("tensor " + quoted(name) + " not found in safetensors file " + quoted(path_));
 }
 
 }  // namespace slimformer

@@ -106,7 +106,10 @@ class Loader {
     w_->bytes += l.bytes();
     // Built: the checkpoint's copy is never read again, so its pages go back to the kernel now
     // (loading never holds a layer twice).
-    for (const StoredWeight& p : parts) w_->released_bytes += release_pages(p.values.raw(), p.values.nbytes());
+    // (A sparse-stored weight was decoded into memory of its own, freed with `parts`.)
+    for (const StoredWeight& p : parts) {
+      if (!ckpt_.is_decoded(p.name)) w_->released_bytes += release_pages(p.values.raw(), p.values.nbytes());
+    }
     return l;
   }
 

@@ -17,9 +17,14 @@ namespace {
 using slimformer::InputError;
 namespace compress = slimformer::compress;
 
+const char* const kDenseHelp =
+    "Store zeros as zeros: a larger file Hugging Face can load (default: tensors at least 25% zero "
+    "are stored as a bitmask and their nonzeros, docs/formats.md)";
+
 struct PruneCliOptions {
   std::string model, out, method, amount, scope, iterative, heads, norm, keep, drop;
   bool global = false;
+  bool dense = false;   // store zeros densely (Hugging Face loads the file)
 };
 
 double parse_amount(const std::string& text) {
@@ -66,7 +71,8 @@ void refuse_unused(const PruneCliOptions& o, const std::vector<std::pair<std::st
 
 void finish(const compress::ModelState& m, const PruneCliOptions& o, const std::string& what,
             const std::map<std::string, std::string>& metadata) {
-  const compress::SavedModel saved = compress::save_model(m, o.model, o.out, metadata);
+  const compress::SavedModel saved = compress::save_model(
+      m, o.model, o.out, metadata, o.dense ? compress::Storage::Dense : compress::Storage::Sparse);
   std::printf("%s\nwrote '%s': weights %s (input %s)\n", what.c_str(), o.out.c_str(), mib(saved.weights_bytes).c_str(),
               mib(weight_bytes(o.model)).c_str());
 }
@@ -150,6 +156,7 @@ int run_prune(const PruneCliOptions& o) {
 
 struct QuantizeCliOptions {
   std::string model, out, dtype, embeddings, skip;
+  bool dense = false;
 };
 
 int run_quantize(const QuantizeCliOptions& o) {
@@ -178,6 +185,7 @@ int run_quantize(const QuantizeCliOptions& o) {
   PruneCliOptions paths;
   paths.model = o.model;
   paths.out = o.out;
+  paths.dense = o.dense;
   finish(m, paths, what, {{"slimformer.quantized", o.dtype}});
   return 0;
 }
@@ -195,6 +203,7 @@ int run_export(const ExportCliOptions& o) {
   PruneCliOptions paths;
   paths.model = o.model;
   paths.out = o.out;
+  paths.dense = true;
   finish(m, paths, "exported: dense f32, every layer at full shape (Hugging Face loads it)", {});
   return 0;
 }
@@ -224,6 +233,7 @@ Runner add_prune(CLI::App& root) {
   cmd->add_option("--norm", o->norm, "ffn: rank neurons by the L1 or L2 (default) norm")->type_name("1|2");
   cmd->add_option("--keep", o->keep, "layers: the layers to keep, e.g. 0,2")->type_name("LIST");
   cmd->add_option("--drop", o->drop, "layers: remove the top N layers")->type_name("N");
+  cmd->add_flag("--dense", o->dense, kDenseHelp);
   return [o] { return run_prune(*o); };
 }
 
@@ -237,6 +247,7 @@ Runner add_quantize(CLI::App& root) {
   cmd->add_option("--embeddings", o->embeddings, "int8, fp16, bf16 or keep (default: keep for int8, else --dtype)")
       ->type_name("DTYPE");
   cmd->add_option("--skip", o->skip, "Tensors to leave as they are, NAME,...")->type_name("LIST");
+  cmd->add_flag("--dense", o->dense, kDenseHelp);
   return [o] { return run_quantize(*o); };
 }
 

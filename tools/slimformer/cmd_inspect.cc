@@ -116,20 +116,21 @@ int run_inspect(const std::string& dir, bool list_tensors) {
     const auto kind = kinds.find(name);
     KindTotals& k = by_kind[kind == kinds.end() ? "other" : kind->second];
     if (kind == kinds.end() || kind->second != "int8 scales") params += t.numel();
+    const size_t stored = ckpt.stored_bytes(name);   // a sparse-stored tensor: its mask and values
     DTypeTotals& d = by_dtype[slimformer::dtype_name(t.dtype())];
     d.count += 1;
-    d.bytes += t.nbytes();
+    d.bytes += stored;
     const int64_t zeros = zero_count(t);
     k.count += 1;
     k.elements += t.numel();
     k.zeros += zeros;
-    k.bytes += t.nbytes();
+    k.bytes += stored;
     k.dtypes[slimformer::dtype_name(t.dtype())] += 1;
     if (list_tensors) {
       char buf[512];
-      std::snprintf(buf, sizeof buf, "  %-60s %-5s %-14s %12zu bytes  zeros %s\n", name.c_str(),
-                    slimformer::dtype_name(t.dtype()), shape_text(t.shape()).c_str(), t.nbytes(),
-                    percent(zeros, t.numel()).c_str());
+      std::snprintf(buf, sizeof buf, "  %-60s %-5s %-14s %12zu bytes  zeros %s%s\n", name.c_str(),
+                    slimformer::dtype_name(t.dtype()), shape_text(t.shape()).c_str(), stored,
+                    percent(zeros, t.numel()).c_str(), ckpt.is_decoded(name) ? "  (stored sparse)" : "");
       tensor_lines += buf;
     }
   }
