@@ -3,6 +3,10 @@
 // embeddings. Usage:
 //   slim_anchor_engine MODEL_DIR BATCH SEQ THREADS OUT_JSON OUT_EMB
 //                      [--warmup N] [--min-runs N] [--max-runs N] [--target-s S]
+//                      [--precision fp32|int8]
+// --precision int8 quantizes the folder's model in memory as `slimformer quantize --dtype int8`
+// does (Linear weights int8 per output channel, activations per row at run time; embeddings
+// kept), the counterpart of the anchors' PyTorch dynamic int8; the time to quantize counts as load.
 // At batch 1, seq 128 it also writes OUT_EMB's ".pad.bin" sibling: the padded B=4, S=128 check
 // (lengths 128/97/64/9, pad id 0) that the anchors' report compares with PyTorch.
 #include <sys/resource.h>
@@ -18,6 +22,7 @@
 #include <vector>
 
 #include "slimformer/checkpoint.h"
+#include "slimformer/compress.h"
 #include "slimformer/encoder.h"
 #include "slimformer/error.h"
 #include "slimformer/threads.h"
@@ -27,7 +32,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 struct Args {
-  std::string model_dir, out_json, out_emb;
+  std::string model_dir, out_json, out_emb, precision = "fp32";
   int64_t batch = 0, seq = 0;
   int threads = 2, warmup = -1, min_runs = 10, max_runs = 50;
   double target_s = 3.0;
@@ -46,7 +51,7 @@ Args parse_args(int argc, char** argv) {
   if (argc < 7)
     throw slimformer::InputError(
         "usage: slim_anchor_engine MODEL_DIR BATCH SEQ THREADS OUT_JSON OUT_EMB [--warmup N] "
-        "[--min-runs N] [--max-runs N] [--target-s S]");
+        "[--min-runs N] [--max-runs N] [--target-s S] [--precision fp32|int8]");
   Args a;
   a.model_dir = argv[1];
   a.batch = parse_int(argv[2], "BATCH");
@@ -62,6 +67,8 @@ Args parse_args(int argc, char** argv) {
     else if (f == "--min-runs") a.min_runs = static_cast<int>(parse_int(v, "--min-runs"));
     else if (f == "--max-runs") a.max_runs = static_cast<int>(parse_int(v, "--max-runs"));
     else if (f == "--target-s") a.target_s = std::stod(v);
+    else if (f == "--precision" && (v == "fp32" || v == "int8")) a.precision = v;
+    else if (f == "--precision") throw slimformer::InputError("--precision: expected fp32 or int8, got '" + v + "'");
     else throw slimformer::InputError("unknown flag " + f);
   }
   if (a.warmup < 0) a.warmup = a.batch * a.seq >= 4096 ? 1 : 2;   // as the anchors do
@@ -106,6 +113,12 @@ int run(const Args& a) {
   slimformer::set_num_threads(a.threads);
   const auto t_load = Clock::now();
   auto ckpt = std::make_shared<const slimformer::Checkpoint>(a.model_dir);
+  if (a.precision == "int8") {
+    namespace compress = slimformer::compress;
+    compress::ModelState m = compress::state_of(*ckpt);
+    compress::quantize(m, compress::Quantization{});
+    ckpt = compress::checkpoint_of(m);
+  }
   const slimformer::Encoder enc(ckpt);
   const double load_s = std::chrono::duration<double>(Clock::now() - t_load).count();
 
@@ -136,7 +149,7 @@ int run(const Args& a) {
   const size_t n = sorted.size();
   const double median = n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
   nlohmann::json rec = {
-      {"runtime", "slimformer"}, {"precision", "fp32"},
+      {"runtime", "slimformer"}, {"precision", a.precision},
       {"model", std::filesystem::path(a.model_dir).lexically_normal().filename().string()},
       {"batch", a.batch}, {"seq", a.seq}, {"threads", a.threads}, {"warmup", a.warmup},
       {"runs", n}, {"median_ms", median}, {"min_ms", sorted.front()}, {"max_ms", sorted.back()},
@@ -145,8 +158,8 @@ int run(const Args& a) {
       {"emb_file", std::filesystem::absolute(a.out_emb).string()}};
   if (!pad_file.empty()) rec["pad_check_file"] = std::filesystem::absolute(pad_file).string();
   slimformer::write_file_atomic(a.out_json, rec.dump(1) + "\n");
-  std::printf("slimformer fp32 %s b=%ld s=%ld: median %.1f ms (min %.1f, max %.1f, n=%zu), load %.1fs\n",
-              rec["model"].get<std::string>().c_str(), a.batch, a.seq, median, sorted.front(),
+  std::printf("slimformer %s %s b=%ld s=%ld: median %.1f ms (min %.1f, max %.1f, n=%zu), load %.1fs\n",
+              a.precision.c_str(), rec["model"].get<std::string>().c_str(), a.batch, a.seq, median, sorted.front(),
               sorted.back(), n, load_s);
   return 0;
 }

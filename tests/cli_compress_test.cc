@@ -121,6 +121,17 @@ TEST(CliQuantize, DtypesWriteFoldersThatEmbedAndRefuseToStack) {
                         {"--dtype", "'f16'", "f32"});
 }
 
+TEST(CliExport, NeedsExactlyOneSource) {
+  Scratch s("export");
+  const std::string src = model_dir("st-bert-uncased");
+  expect_one_line_error(run_cli("export --dtype f32 --out " + q(s.at("a"))), {"--model DIR or --config NAME"});
+  expect_one_line_error(run_cli("export --dtype f32 --config bert-base --model " + q(src) + " --out " + q(s.at("a"))),
+                        {"--model DIR or --config NAME"});
+  expect_one_line_error(run_cli("export --dtype f32 --config nope --out " + q(s.at("a"))),
+                        {"--config", "'nope'", "bert-base"});
+  EXPECT_FALSE(fs::exists(s.at("a")));
+}
+
 TEST(CliPrune, BadOptionsAreOneLineAndExitTwo) {
   Scratch s("bad");
   const std::string src = model_dir("bert-tiny");

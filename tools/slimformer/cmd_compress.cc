@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "slimformer/builtin.h"
 #include "slimformer/compress.h"
 #include "slimformer/error.h"
 
@@ -73,8 +74,9 @@ void finish(const compress::ModelState& m, const PruneCliOptions& o, const std::
             const std::map<std::string, std::string>& metadata) {
   const compress::SavedModel saved = compress::save_model(
       m, o.model, o.out, metadata, o.dense ? compress::Storage::Dense : compress::Storage::Sparse);
-  std::printf("%s\nwrote '%s': weights %s (input %s)\n", what.c_str(), o.out.c_str(), mib(saved.weights_bytes).c_str(),
-              mib(weight_bytes(o.model)).c_str());
+  const std::string input = o.model.empty() ? "" : " (input " + mib(weight_bytes(o.model)) + ")";
+  std::printf("%s\nwrote '%s': weights %s%s\n", what.c_str(), o.out.c_str(), mib(saved.weights_bytes).c_str(),
+              input.c_str());
 }
 
 int run_prune(const PruneCliOptions& o) {
@@ -191,14 +193,22 @@ int run_quantize(const QuantizeCliOptions& o) {
 }
 
 struct ExportCliOptions {
-  std::string model, out, dtype;
+  std::string model, config, out, dtype;
 };
 
 int run_export(const ExportCliOptions& o) {
-  require_model_dir("--model", o.model);
+  if (o.model.empty() == o.config.empty()) throw InputError("export: give either --model DIR or --config NAME");
+  if (!o.model.empty()) require_model_dir("--model", o.model);
+  if (!o.config.empty() && !slimformer::is_builtin_config(o.config)) {
+    std::string names;
+    for (const std::string& n : slimformer::builtin_config_names()) names += (names.empty() ? "" : ", ") + n;
+    throw InputError("--config: '" + o.config + "' is not a built-in configuration (expected one of " + names + ")");
+  }
   compress::check_output_folder(o.model, o.out);
   if (o.dtype != "f32") throw InputError("--dtype: '" + o.dtype + "' is not an export dtype (expected f32)");
-  compress::ModelState m = compress::state_of(slimformer::Checkpoint(o.model));
+  const std::shared_ptr<const slimformer::Checkpoint> source =
+      o.model.empty() ? slimformer::builtin_checkpoint(o.config) : std::make_shared<const slimformer::Checkpoint>(o.model);
+  compress::ModelState m = compress::state_of(*source);
   compress::to_dense_f32(m);
   PruneCliOptions paths;
   paths.model = o.model;
@@ -213,7 +223,11 @@ int run_export(const ExportCliOptions& o) {
 Runner add_export(CLI::App& root) {
   auto o = std::make_shared<ExportCliOptions>();
   CLI::App* cmd = root.add_subcommand("export", "Write the dense f32 model a compressed folder computes, for Hugging Face");
-  cmd->add_option("--model", o->model, "Model folder (only read)")->type_name("DIR")->required();
+  cmd->add_option("--model", o->model, "Model folder (only read)")->type_name("DIR");
+  cmd->add_option("--config", o->config,
+                  "Instead of --model: a built-in configuration's seeded random weights (a subject for "
+                  "benchmarks of compressed models at real sizes)")
+      ->type_name("NAME");
   cmd->add_option("--out", o->out, "New model folder (absent or empty)")->type_name("DIR")->required();
   cmd->add_option("--dtype", o->dtype, "f32")->type_name("DTYPE")->required();
   return [o] { return run_export(*o); };
