@@ -53,6 +53,16 @@ void check_range(const std::vector<int64_t>& v, int64_t limit, const char* what,
   }
 }
 
+Tensor copy_of(const Tensor& t) {
+  Tensor c = Tensor::empty(t.shape());
+  if (t.nbytes()) std::memcpy(c.raw(), t.raw(), t.nbytes());
+  return c;
+}
+
+}  // namespace
+
+namespace model {
+
 // Everything forward() indexes with is checked here, so the kernels never read out of range.
 void check_batch(const Batch& b, const EncoderConfig& c) {
   if (b.batch < 0 || b.seq < 0) throw InputError("batch shape (" + std::to_string(b.batch) + ", " + std::to_string(b.seq) + ") is negative");
@@ -82,13 +92,7 @@ void check_batch(const Batch& b, const EncoderConfig& c) {
   check_range(b.global_mask, 2, "global attention mask value", "0 or 1", b.seq);
 }
 
-Tensor copy_of(const Tensor& t) {
-  Tensor c = Tensor::empty(t.shape());
-  if (t.nbytes()) std::memcpy(c.raw(), t.raw(), t.nbytes());
-  return c;
-}
-
-}  // namespace
+}  // namespace model
 
 Encoder::Encoder(std::shared_ptr<const Checkpoint> checkpoint, const AttentionSpec& attention)
     : impl_(std::make_unique<Impl>()) {
@@ -115,7 +119,7 @@ void Encoder::release_workspace() const {
 
 ForwardResult Encoder::forward(const Batch& batch, const ForwardOptions& opt) const {
   const EncoderConfig& c = config();
-  check_batch(batch, c);
+  model::check_batch(batch, c);
   const model::EncoderWeights& w = impl_->weights;
   const model::Dims d{batch.batch, batch.seq, c.hidden_size, w.max_heads, c.hidden_size / c.num_heads,
                       w.max_intermediate};

@@ -7,6 +7,7 @@
 #include "slimformer/attention.h"
 #include "slimformer/checkpoint.h"
 #include "slimformer/tensor.h"
+#include "slimformer/tokenizer.h"
 
 namespace slimformer::model {
 
@@ -50,5 +51,8 @@ void pooler_forward(float* out, const float* hidden, const Linear& dense, const 
 
 // Position ids (B*T): 0..T-1, or RoBERTa's: pad + cumulative count of non-pad ids, pad for pads.
 std::vector<int64_t> position_ids(const std::vector<int64_t>& ids, const EncoderConfig& c, int64_t batch, int64_t seq);
+// InputError unless every id, mask value and type id of b is in range for c and its arrays
+// match its shape (encoder.cc), so a forward never reads out of range.
+void check_batch(const Batch& b, const EncoderConfig& c);
 
 }  // namespace slimformer::model

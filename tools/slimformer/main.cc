@@ -15,7 +15,7 @@
 namespace {
 
 const std::vector<std::string> kCommands = {"embed", "tokenize", "inspect", "eval", "bench", "attention-pattern",
-                                           "prune", "quantize", "export"};
+                                           "prune", "quantize", "export", "distill"};
 
 std::string command_list() {
   std::string s;
@@ -49,6 +49,7 @@ int run(int argc, char** argv) {
       {"prune", slimcli::add_prune(app)},
       {"quantize", slimcli::add_quantize(app)},
       {"export", slimcli::add_export(app)},
+      {"distill", slimcli::add_distill(app)},
   };
   // Named before CLI11 sees it: CLI11 would call an unknown subcommand an "unexpected argument".
   if (argc >= 2 && argv[1][0] != '-') {

@@ -1,0 +1,167 @@
+// The distillation loop: teacher embeddings once, then epochs of seeded shuffled batches through
+// the student (TrainableEncoder), AdamW with linear warm-up/decay and gradient clipping, and the
+// student written after every epoch.
+#include <stdio.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <numeric>
+#include <random>
+
+#include "slimformer/distill.h"
+#include "slimformer/encoder.h"
+#include "slimformer/error.h"
+#include "slimformer/eval.h"
+#include "train/clip.h"
+#include "train/losses.h"
+#include "train/optimizer.h"
+#include "train/schedule.h"
+#include "train/trainable_encoder.h"
+
+namespace slimformer::compress {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr const char* kStateFile = "training_state.safetensors";
+
+// The order of the sentences in `epoch` (1-based): a shuffle seeded by (seed, epoch), so a resumed
+// run sees what an uninterrupted one would.
+std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch) {
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  std::mt19937_64 rng(seed * 1000003u + static_cast<uint64_t>(epoch));
+  std::shuffle(order.begin(), order.end(), rng);
+  return order;
+}
+
+// Writes the student (and its optimizer state) as out_dir, replacing the previous epoch's folder
+// only once the new one is complete.
+void write_student(const ModelState& m, const std::string& source_dir, const std::string& out_dir,
+                   const std::map<std::string, Tensor>& training_state, const std::map<std::string, std::string>& meta) {
+  const fs::path out = fs::absolute(out_dir);
+  const fs::path fresh = out.parent_path() / (".slimformer-epoch-" + out.filename().string());
+  std::error_code ec;
+  fs::remove_all(fresh, ec);
+  save_model(m, source_dir, fresh.string(), meta, Storage::Dense);
+  write_safetensors((fresh / kStateFile).string(), training_state);
+  if (!fs::exists(out, ec)) {
+    fs::rename(fresh, out, ec);
+  } else {
+    const fs::path old = out.parent_path() / (".slimformer-previous-" + out.filename().string());
+    fs::remove_all(old, ec);
+    fs::rename(out, old, ec);
+    if (!ec) fs::rename(fresh, out, ec);
+    if (!ec) fs::remove_all(old, ec);
+  }
+  if (ec) throw IoError("cannot move the new student into '" + out.string() + "': " + ec.message());
+}
+
+Batch batch_of(const Tokenizer& tok, const std::vector<std::string>& sentences, const std::vector<int64_t>& order,
+               int64_t begin, int64_t end, int64_t max_length) {
+  std::vector<Encoding> enc;
+  EncodeOptions opt;
+  opt.max_length = max_length;
+  for (int64_t i = begin; i < end; ++i) enc.push_back(tok.encode(sentences[static_cast<size_t>(order[i])], opt));
+  return make_batch(enc, tok.pad_id());
+}
+
+}  // namespace
+
+std::vector<DistillEpoch> distill(const DistillOptions& o) {
+  if (o.epochs < 1 || o.batch_size < 1) throw InputError("--epochs and --batch-size must be at least 1");
+  if (!(o.lr > 0) || !std::isfinite(o.lr)) throw InputError("--lr must be a positive number");
+  if (o.student_dir.empty() == (o.student_layers == 0)) {
+    throw InputError("distill: give either --student-layers N or --student DIR");
+  }
+  if (!o.resume) check_output_folder(o.teacher_dir, o.out_dir);
+  if (o.resume && !fs::exists(fs::path(o.out_dir) / kStateFile)) {
+    throw InputError("--resume: '" + o.out_dir + "' holds no " + kStateFile + " (no earlier epoch to continue)");
+  }
+  const std::vector<std::string> sentences = read_distill_sentences(o.data_path);
+  std::vector<StsPair> eval_pairs;
+  if (!o.eval_stsb.empty()) eval_pairs = read_sts(o.eval_stsb);
+
+  // The teacher's embeddings, once: it does not change and has no dropout.
+  const SentenceEncoder teacher(o.teacher_dir);
+  const int64_t max_length = std::min(o.max_length, teacher.max_length());
+  const Tensor targets = teacher.embed(sentences, 64, max_length, /*normalize_override_off=*/true);
+  const PoolingMode pooling = teacher.sentence_config().pooling;
+  if (pooling != PoolingMode::Mean && pooling != PoolingMode::Cls) {
+    throw InputError("distill: the teacher pools by max or mean_sqrt_len; mean and cls train");
+  }
+
+  const std::string source_dir = o.resume ? o.out_dir : o.student_dir.empty() ? o.teacher_dir : o.student_dir;
+  ModelState student = o.resume || !o.student_dir.empty()
+                           ? state_of(Checkpoint(source_dir))
+                           : make_student(state_of(Checkpoint(o.teacher_dir)), o.student_layers, o.init, o.seed);
+  if (student.config.hidden_size != teacher.encoder().config().hidden_size) {
+    throw InputError("distill: the student's hidden size " + std::to_string(student.config.hidden_size) +
+                     " differs from the teacher's " + std::to_string(teacher.encoder().config().hidden_size) +
+                     " (embeddings are compared as they are)");
+  }
+  to_dense_f32(student);
+  train::TrainableEncoder model(*checkpoint_of(student));
+
+  train::AdamWOptions ao;
+  ao.lr = o.lr;
+  ao.weight_decay = o.weight_decay;
+  train::AdamW opt(ao, train::is_bias_or_layer_norm);
+  for (train::Parameter& p : model.parameters()) opt.add_parameter(p.name, p.value, p.grad);
+  const int64_t n = static_cast<int64_t>(sentences.size()), H = targets.dim(1);
+  const int64_t steps_per_epoch = (n + o.batch_size - 1) / o.batch_size, total = steps_per_epoch * o.epochs;
+  const train::LinearWarmupSchedule schedule(o.lr, static_cast<int64_t>(o.warmup_fraction * static_cast<double>(total)), total);
+  int64_t first_epoch = 1;
+  if (o.resume) {
+    const SafetensorsFile f((fs::path(o.out_dir) / kStateFile).string());
+    std::map<std::string, Tensor> state;
+    for (const std::string& name : f.names()) state[name] = f.get(name);
+    opt.load_state(state);
+    first_epoch = opt.steps_taken() / steps_per_epoch + 1;
+  }
+
+  const std::unique_ptr<Tokenizer> tok = load_tokenizer(o.teacher_dir);
+  std::vector<DistillEpoch> rows;
+  for (int64_t epoch = first_epoch; epoch <= o.epochs; ++epoch) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::vector<int64_t> order = epoch_order(n, o.seed, epoch);
+    double loss_sum = 0;
+    for (int64_t s = 0; s < steps_per_epoch; ++s) {
+      const int64_t begin = s * o.batch_size, end = std::min(n, begin + o.batch_size), b = end - begin;
+      const Batch batch = batch_of(*tok, sentences, order, begin, end, max_length);
+      Tensor target = Tensor::empty({b, H});
+      for (int64_t i = 0; i < b; ++i) {
+        std::copy_n(targets.data<float>() + order[begin + i] * H, H, target.data<float>() + i * H);
+      }
+      opt.zero_grad();
+      const Tensor pooled = model.forward(batch, pooling);
+      Tensor d = Tensor::empty(pooled.shape());
+      const float loss =
+          o.loss == DistillLoss::EmbeddingMse
+              ? train::mse_loss(d.data<float>(), pooled.data<float>(), target.data<float>(), pooled.numel())
+              : train::cosine_loss(d.data<float>(), nullptr, pooled.data<float>(), target.data<float>(), b, H);
+      model.backward(d);
+      const float norm = train::clip_grad_norm(opt.gradients(), o.max_grad_norm);
+      if (std::isfinite(norm)) opt.step(schedule.lr(opt.steps_taken()));
+      loss_sum += loss;
+      if (o.progress) {
+        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        o.progress(epoch, s + 1, steps_per_epoch, loss, static_cast<double>(end) / std::max(secs, 1e-9));
+      }
+    }
+    DistillEpoch row;
+    row.epoch = epoch;
+    row.mean_loss = loss_sum / static_cast<double>(steps_per_epoch);
+    for (train::Parameter& p : model.parameters()) student.tensors[p.name] = p.value;
+    write_student(student, source_dir == o.out_dir ? o.out_dir : source_dir, o.out_dir, opt.state(),
+                  {{"slimformer.distilled_from", fs::path(o.teacher_dir).filename().string()},
+                   {"slimformer.epoch", std::to_string(epoch)}});
+    row.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!eval_pairs.empty()) row.spearman = evaluate_stsb(o.out_dir, eval_pairs, EvalOptions{}).spearman;
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+}  // namespace slimformer::compress

@@ -1,0 +1,61 @@
+// An encoder that can learn: the same forward as model::Encoder (post-LN BERT layers, full
+// attention, any per-layer shape a pruned checkpoint has) computed in f32 on parameters it owns,
+// keeping what the backward needs, and a backward that fills one gradient per parameter. Built for
+// distillation (a student is small), so it favours clarity over the inference engine's packing.
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "slimformer/checkpoint.h"
+#include "slimformer/encoder.h"
+#include "slimformer/tensor.h"
+
+namespace slimformer::train {
+
+// One learnable tensor (Hugging Face's name) and its gradient, same shape, f32.
+struct Parameter {
+  std::string name;
+  Tensor value;
+  Tensor grad;
+};
+
+class TrainableEncoder {
+ public:
+  // Every tensor the encoder reads, copied as f32 (F16/BF16 widened, sparse-stored decoded).
+  // ModelError for an int8 checkpoint (export it to f32 first) or an attention other than full.
+  explicit TrainableEncoder(const Checkpoint& ckpt);
+
+  // Mean-pooled (sentence-transformers: over the mask) or [CLS] sentence vectors (B, H) of the
+  // batch; keeps the activations of this call for backward().
+  Tensor forward(const Batch& batch, PoolingMode pooling);
+  // Adds d loss / d parameter to every grad, from dpooled (B, H) = d loss / d forward()'s result.
+  // Uses the activations of the last forward (InputError if there was none).
+  void backward(const Tensor& dpooled);
+
+  void zero_grad();
+  std::vector<Parameter>& parameters() { return params_; }
+  const Parameter& parameter(const std::string& name) const;
+  // The parameters as a tensor map (the checkpoint's names), for saving.
+  std::map<std::string, Tensor> state() const;
+  const EncoderConfig& config() const { return config_; }
+
+  struct Layer;   // one layer's parameter indices and saved activations (trainable_encoder.cc)
+  struct Tape;    // the last forward's activations
+
+ private:
+  EncoderConfig config_;
+  std::vector<Parameter> params_;
+  std::map<std::string, size_t> index_;
+  std::vector<Layer> layers_;
+  size_t word_ = 0, position_ = 0, token_type_ = 0, emb_ln_g_ = 0, emb_ln_b_ = 0;
+  bool has_token_type_ = false;
+  std::shared_ptr<Tape> tape_;
+
+  size_t add(const std::string& name, const Checkpoint& ckpt);
+  float* value(size_t i) { return params_[i].value.data<float>(); }
+  float* grad(size_t i) { return params_[i].grad.data<float>(); }
+};
+
+}  // namespace slimformer::train

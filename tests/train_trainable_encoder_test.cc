@@ -1,0 +1,128 @@
+// TrainableEncoder: its forward equals the inference Encoder's, and its gradients equal PyTorch's
+// through the whole of bert-tiny (the fixture holds every parameter's gradient of an MSE loss on
+// mean-pooled embeddings), including on structurally pruned shapes.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+
+#include "fixture_util.h"
+#include "slimformer/compress.h"
+#include "slimformer/encoder.h"
+#include "slimformer/error.h"
+#include "test_util.h"
+#include "train/losses.h"
+#include "train/trainable_encoder.h"
+
+using namespace slimformer;
+
+namespace {
+
+const std::string kDir = slimtest::fixtures_dir();
+
+double max_abs(const Tensor& t) {
+  double m = 0;
+  for (int64_t i = 0; i < t.numel(); ++i) m = std::max(m, std::fabs(static_cast<double>(t.data<float>()[i])));
+  return m;
+}
+
+double max_diff(const Tensor& a, const Tensor& b) {
+  double m = 0;
+  for (int64_t i = 0; i < a.numel(); ++i)
+    m = std::max(m, std::fabs(static_cast<double>(a.data<float>()[i]) - b.data<float>()[i]));
+  return m;
+}
+
+}  // namespace
+
+TEST(TrainTrainableEncoder, ForwardEqualsTheInferenceEncoder) {
+  for (const std::string name : {"bert-tiny", "roberta-tiny", "distilbert-tiny"}) {
+    SCOPED_TRACE(name);
+    auto ckpt = std::make_shared<const Checkpoint>(kDir + "/models/" + name);
+    SafetensorsFile in(kDir + "/outputs/" + name + ".safetensors");
+    const Batch b = slimtest::fixture_batch(in);
+    train::TrainableEncoder te(*ckpt);
+    for (PoolingMode mode : {PoolingMode::Mean, PoolingMode::Cls}) {
+      const Tensor got = te.forward(b, mode);
+      const Tensor want = pool(Encoder(ckpt).forward(b).last_hidden_state, b.mask, mode);
+      ASSERT_EQ(got.shape(), want.shape());
+      EXPECT_LE(max_diff(got, want), 1e-5);
+    }
+  }
+}
+
+TEST(TrainTrainableEncoder, GradientsEqualPyTorchOnBertTiny) {
+  SafetensorsFile ref(kDir + "/training/bert-tiny-mean-pool-mse-grads.safetensors");
+  SafetensorsFile in(kDir + "/outputs/bert-tiny.safetensors");
+  const Batch b = slimtest::fixture_batch(in);
+  train::TrainableEncoder te(Checkpoint(kDir + "/models/bert-tiny"));
+  const Tensor pooled = te.forward(b, PoolingMode::Mean);
+  const Tensor target = ref.get("target");
+  Tensor dpooled = Tensor::empty(pooled.shape());
+  const float loss = train::mse_loss(dpooled.data<float>(), pooled.data<float>(), target.data<float>(), pooled.numel());
+  EXPECT_NEAR(loss, ref.get("loss").data<float>()[0], 1e-5 * std::fabs(ref.get("loss").data<float>()[0]));
+  te.backward(dpooled);
+  int checked = 0;
+  for (const std::string& key : ref.names()) {
+    if (key.rfind("grad.", 0) != 0) continue;
+    const std::string name = key.substr(5);
+    const Tensor want = ref.get(key), got = te.parameter(name).grad;
+    ASSERT_EQ(got.shape(), want.shape()) << name;
+    // relative to the tensor's largest gradient
+    EXPECT_LE(max_diff(got, want), 1e-4 * std::max(max_abs(want), 1e-6)) << name << " (largest " << max_abs(want) << ")";
+    ++checked;
+  }
+  EXPECT_EQ(checked, 37);
+  // Gradients accumulate over calls; zero_grad clears them.
+  te.zero_grad();
+  EXPECT_EQ(max_abs(te.parameter("encoder.layer.0.output.dense.weight").grad), 0.0);
+}
+
+// A pruned layer (fewer heads, narrower FFN) trains on the shapes it has: its gradients equal those
+// of the same model exported at full shape (removed heads and neurons as zero weights), at every
+// weight the pruned model kept.
+TEST(TrainTrainableEncoder, PrunedShapesGetTheGradientsOfTheirZeroPaddedTwin) {
+  compress::ModelState m = compress::state_of(Checkpoint(kDir + "/models/bert-tiny"));
+  compress::remove_heads(m, {{0, {1}}});
+  compress::remove_ffn_neurons(m, {{1, {0, 3, 7, 8}}});
+  compress::ModelState padded = m;
+  compress::to_dense_f32(padded);
+  SafetensorsFile in(kDir + "/outputs/bert-tiny.safetensors");
+  const Batch b = slimtest::fixture_batch(in);
+  train::TrainableEncoder small(*compress::checkpoint_of(m)), full(*compress::checkpoint_of(padded));
+  const Tensor ps = small.forward(b, PoolingMode::Mean), pf = full.forward(b, PoolingMode::Mean);
+  EXPECT_LE(max_diff(ps, pf), 1e-5);
+  Tensor d = Tensor::empty(ps.shape());
+  for (int64_t i = 0; i < d.numel(); ++i) d.data<float>()[i] = std::sin(0.37f * static_cast<float>(i));
+  small.backward(d);
+  full.backward(d);
+  // Layer 1 FFN output weight: the columns the pruned model kept match.
+  const Tensor gs = small.parameter("encoder.layer.1.output.dense.weight").grad;
+  const Tensor gf = full.parameter("encoder.layer.1.output.dense.weight").grad;
+  ASSERT_EQ(gs.dim(0), gf.dim(0));
+  const std::vector<int64_t> removed = {0, 3, 7, 8};
+  const double scale = max_abs(gf);
+  for (int64_t r = 0; r < gs.dim(0); ++r) {
+    int64_t col = 0;
+    for (int64_t c = 0; c < gf.dim(1); ++c) {
+      if (std::find(removed.begin(), removed.end(), c) != removed.end()) continue;
+      ASSERT_NEAR(gs.data<float>()[r * gs.dim(1) + col], gf.data<float>()[r * gf.dim(1) + c], 1e-4 * scale);
+      ++col;
+    }
+  }
+  // Parameters whose shape pruning did not change match whole.
+  for (const std::string name : {"embeddings.word_embeddings.weight", "encoder.layer.0.attention.output.LayerNorm.weight",
+                                 "encoder.layer.1.attention.self.query.weight"}) {
+    EXPECT_LE(max_diff(small.parameter(name).grad, full.parameter(name).grad), 1e-4 * max_abs(full.parameter(name).grad))
+        << name;
+  }
+}
+
+TEST(TrainTrainableEncoder, RefusesWhatItCannotTrain) {
+  compress::ModelState m = compress::state_of(Checkpoint(kDir + "/models/bert-tiny"));
+  compress::quantize(m, compress::Quantization{});
+  EXPECT_THROW(train::TrainableEncoder te(*compress::checkpoint_of(m)), ModelError);
+  train::TrainableEncoder te(Checkpoint(kDir + "/models/bert-tiny"));
+  EXPECT_THROW(te.backward(Tensor::zeros({1, 64})), InputError);   // no forward yet
+}
