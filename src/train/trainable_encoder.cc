@@ -13,11 +13,6 @@
 
 namespace slimformer::train {
 
-struct TrainableEncoder::Layer {
-  size_t q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b, ln1_g, ln1_b, i_w, i_b, out_w, out_b, ln2_g, ln2_b;
-  int64_t heads = 0, intermediate = 0;
-};
-
 // What one layer's backward reads: its input, q/k/v, attention probabilities and context, the
 // residual sums before each LayerNorm (with their statistics), the FFN input and GELU input.
 struct LayerActivations {

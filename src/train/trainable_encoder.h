@@ -41,8 +41,12 @@ class TrainableEncoder {
   std::map<std::string, Tensor> state() const;
   const EncoderConfig& config() const { return config_; }
 
-  struct Layer;   // one layer's parameter indices and saved activations (trainable_encoder.cc)
-  struct Tape;    // the last forward's activations
+  // One layer: the positions of its parameters in parameters(), and its shape.
+  struct Layer {
+    size_t q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b, ln1_g, ln1_b, i_w, i_b, out_w, out_b, ln2_g, ln2_b;
+    int64_t heads = 0, intermediate = 0;
+  };
+  struct Tape;    // the last forward's activations (trainable_encoder.cc)
 
  private:
   EncoderConfig config_;
