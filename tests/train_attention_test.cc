@@ -133,3 +133,27 @@ TEST(TrainAttention, ForwardMatchesTheInferenceKernel) {
   const auto got = planes(out);
   for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], kout[i], 1e-5) << i;
 }
+
+TEST(TrainAttention, BackwardOfABatchEqualsEachSequenceAlone) {
+  // A batch large enough for the threaded transposes and softmax backward, against one sequence
+  // at a time (each sequence's gradients depend on that sequence only).
+  const int64_t B = 3, T = 65, H = 4, d = 16, hd = H * d, ld = 3 * hd;
+  const auto qkv = random_vec(B * T * ld, 67), dout = random_vec(B * T * hd, 68);
+  std::vector<int64_t> mask(B * T, 1);
+  for (int64_t t = 50; t < T; ++t) mask[T + t] = 0;
+  std::vector<float> out(B * T * hd), probs(B * H * T * T), dqkv(B * T * ld);
+  std::vector<float> ws(tr::attention_backward_workspace_floats(B, T, H));
+  tr::attention_forward(out.data(), probs.data(), qkv.data(), qkv.data() + hd, qkv.data() + 2 * hd, mask.data(), B, T,
+                        H, d, ld, hd);
+  tr::attention_backward(dqkv.data(), dqkv.data() + hd, dqkv.data() + 2 * hd, dout.data(), qkv.data(), qkv.data() + hd,
+                         qkv.data() + 2 * hd, probs.data(), B, T, H, d, ld, hd, ws.data());
+  for (int64_t b = 0; b < B; ++b) {
+    const float* x = qkv.data() + b * T * ld;
+    std::vector<float> o1(T * hd), p1(H * T * T), g1(T * ld);
+    std::vector<float> ws1(tr::attention_backward_workspace_floats(1, T, H));
+    tr::attention_forward(o1.data(), p1.data(), x, x + hd, x + 2 * hd, mask.data() + b * T, 1, T, H, d, ld, hd);
+    tr::attention_backward(g1.data(), g1.data() + hd, g1.data() + 2 * hd, dout.data() + b * T * hd, x, x + hd, x + 2 * hd,
+                           p1.data(), 1, T, H, d, ld, hd, ws1.data());
+    for (int64_t i = 0; i < T * ld; ++i) EXPECT_NEAR(dqkv[b * T * ld + i], g1[i], 1e-5) << "b=" << b << " i=" << i;
+  }
+}

@@ -247,3 +247,26 @@ TEST(TrainOps, ClsPoolBackwardRoutesToTheFirstToken) {
   tr::cls_pool_backward(dh.data(), dy.data(), B, T, H);
   EXPECT_LT(ref::max_rel_error(dh.data(), g), kTol);
 }
+
+TEST(TrainOps, LayerNormBackwardThreadedEqualsRowByRow) {
+  // Large enough for the threaded paths; each row alone runs on one thread.
+  const int64_t R = 67, C = 257;
+  const float eps = 1e-12f;   // BERT's
+  const auto x = random_vec(R * C, 17), gamma = random_vec(C, 18), dy = random_vec(R * C, 19);
+  std::vector<float> dx(R * C), dg(C, 0.0f), db(C, 0.0f);
+  tr::layernorm_backward(dx.data(), dg.data(), db.data(), dy.data(), x.data(), gamma.data(), nullptr, nullptr, R, C, eps);
+  std::vector<float> dx_row(C);
+  Vec dg_sum(C, 0.0), db_sum(C, 0.0);
+  for (int64_t r = 0; r < R; ++r) {
+    std::vector<float> dg_row(C, 0.0f), db_row(C, 0.0f);
+    tr::layernorm_backward(dx_row.data(), dg_row.data(), db_row.data(), dy.data() + r * C, x.data() + r * C,
+                           gamma.data(), nullptr, nullptr, 1, C, eps);
+    for (int64_t j = 0; j < C; ++j) {
+      EXPECT_EQ(dx[r * C + j], dx_row[j]) << r << "," << j;
+      dg_sum[j] += dg_row[j];
+      db_sum[j] += db_row[j];
+    }
+  }
+  EXPECT_LT(ref::max_rel_error(dg.data(), dg_sum), 1e-4);
+  EXPECT_LT(ref::max_rel_error(db.data(), db_sum), 1e-4);
+}
