@@ -18,6 +18,12 @@ enum class StudentInit {
 };
 enum class DistillLoss { EmbeddingMse, Cosine };
 
+struct DistillEpoch {
+  int64_t epoch = 0;                // 1-based
+  double mean_loss = 0, seconds = 0;
+  double spearman = -2;             // Spearman on the --eval-stsb file after the epoch (-2: not evaluated)
+};
+
 struct DistillOptions {
   std::string teacher_dir, out_dir, data_path;
   std::string student_dir;          // a model folder to train (then student_layers is 0)
@@ -31,12 +37,8 @@ struct DistillOptions {
   bool resume = false;              // continue from out_dir's last epoch
   // Called after every optimizer step (stderr progress in the CLI).
   std::function<void(int64_t epoch, int64_t step, int64_t steps_per_epoch, double loss, double sentences_per_s)> progress;
-};
-
-struct DistillEpoch {
-  int64_t epoch = 0;                // 1-based
-  double mean_loss = 0, seconds = 0;
-  double spearman = -2;             // STS-B test Spearman after the epoch (-2: not evaluated)
+  // Called after each epoch's student is written (and scored).
+  std::function<void(const DistillEpoch&)> on_epoch;
 };
 
 // The student before training, as a model state: teacher layers kept (EveryOther, First) or the

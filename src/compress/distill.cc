@@ -160,6 +160,7 @@ std::vector<DistillEpoch> distill(const DistillOptions& o) {
     row.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!eval_pairs.empty()) row.spearman = evaluate_stsb(o.out_dir, eval_pairs, EvalOptions{}).spearman;
     rows.push_back(row);
+    if (o.on_epoch) o.on_epoch(row);
   }
   return rows;
 }

@@ -57,12 +57,13 @@ int run_distill(const DistillCliOptions& o) {
                  static_cast<long long>(epoch), static_cast<long long>(o.epochs), static_cast<long long>(step),
                  static_cast<long long>(steps), loss, per_s, elapsed / done * (all - done));
   };
-  const std::vector<compress::DistillEpoch> rows = compress::distill(d);
-  for (const compress::DistillEpoch& r : rows) {
+  d.on_epoch = [](const compress::DistillEpoch& r) {
     std::printf("epoch %lld: mean loss %.6f, %.1f s", static_cast<long long>(r.epoch), r.mean_loss, r.seconds);
     if (r.spearman > -2) std::printf(", STS-B Spearman %.4f", r.spearman);
     std::printf("\n");
-  }
+    std::fflush(stdout);
+  };
+  compress::distill(d);
   std::printf("wrote '%s'\n", o.out.c_str());
   return 0;
 }
