@@ -22,6 +22,7 @@ struct DistillEpoch {
   int64_t epoch = 0;                // 1-based
   double mean_loss = 0, seconds = 0;
   double spearman = -2;             // Spearman on the --eval-stsb file after the epoch (-2: not evaluated)
+  size_t peak_bytes = 0;            // the counting allocator's peak during the epoch's steps
 };
 
 struct DistillOptions {
@@ -35,6 +36,7 @@ struct DistillOptions {
   uint64_t seed = 42;
   std::string eval_stsb;            // an STS-B file scored after each epoch ("": none)
   bool resume = false;              // continue from out_dir's last epoch
+  bool checkpoint_activations = false;   // recompute each layer in backward (less memory, same result)
   // Called after every optimizer step (stderr progress in the CLI).
   std::function<void(int64_t epoch, int64_t step, int64_t steps_per_epoch, double loss, double sentences_per_s)> progress;
   // Called after each epoch's student is written (and scored).

@@ -14,6 +14,7 @@
 #include "slimformer/encoder.h"
 #include "slimformer/error.h"
 #include "slimformer/eval.h"
+#include "slimformer/memory.h"
 #include "train/clip.h"
 #include "train/losses.h"
 #include "train/optimizer.h"
@@ -101,8 +102,8 @@ std::vector<DistillEpoch> distill(const DistillOptions& o) {
                      " differs from the teacher's " + std::to_string(teacher.encoder().config().hidden_size) +
                      " (embeddings are compared as they are)");
   }
-  to_dense_f32(student);
   train::TrainableEncoder model(*checkpoint_of(student));
+  model.set_checkpoint_activations(o.checkpoint_activations);
 
   train::AdamWOptions ao;
   ao.lr = o.lr;
@@ -127,6 +128,7 @@ std::vector<DistillEpoch> distill(const DistillOptions& o) {
     const auto t0 = std::chrono::steady_clock::now();
     const std::vector<int64_t> order = epoch_order(n, o.seed, epoch);
     double loss_sum = 0;
+    reset_peak_bytes();
     for (int64_t s = 0; s < steps_per_epoch; ++s) {
       const int64_t begin = s * o.batch_size, end = std::min(n, begin + o.batch_size), b = end - begin;
       const Batch batch = batch_of(*tok, sentences, order, begin, end, max_length);
@@ -151,6 +153,7 @@ std::vector<DistillEpoch> distill(const DistillOptions& o) {
       }
     }
     DistillEpoch row;
+    row.peak_bytes = peak_bytes();
     row.epoch = epoch;
     row.mean_loss = loss_sum / static_cast<double>(steps_per_epoch);
     for (train::Parameter& p : model.parameters()) student.tensors[p.name] = p.value;

@@ -17,6 +17,7 @@ namespace slimformer::train {
 // residual sums before each LayerNorm (with their statistics), the FFN input and GELU input.
 struct LayerActivations {
   Tensor x, q, k, v, probs, ctx, r1, mean1, rstd1, x1, f, g, r2, mean2, rstd2;
+  Tensor out;   // the layer's output, the next layer's x
 };
 
 struct TrainableEncoder::Tape {
@@ -99,10 +100,49 @@ TrainableEncoder::TrainableEncoder(const Checkpoint& ckpt) : config_(ckpt.config
   }
 }
 
+LayerActivations TrainableEncoder::layer_forward(const Layer& L, const Tensor& x, const Batch& batch) {
+  const EncoderConfig& c = config_;
+  const int64_t B = batch.batch, T = batch.seq, n = B * T, H = c.hidden_size, d = H / c.num_heads;
+  const int64_t A = L.heads * d, I = L.intermediate;
+  LayerActivations a;
+  a.x = x;
+  a.q = Tensor::empty({n, A});
+  a.k = Tensor::empty({n, A});
+  a.v = Tensor::empty({n, A});
+  kernels::linear_f32(a.q.data<float>(), x.data<float>(), value(L.q_w), value(L.q_b), n, A, H);
+  kernels::linear_f32(a.k.data<float>(), x.data<float>(), value(L.k_w), value(L.k_b), n, A, H);
+  kernels::linear_f32(a.v.data<float>(), x.data<float>(), value(L.v_w), value(L.v_b), n, A, H);
+  a.probs = Tensor::empty({B, L.heads, T, T});
+  a.ctx = Tensor::empty({n, A});
+  attention_forward(a.ctx.data<float>(), a.probs.data<float>(), a.q.data<float>(), a.k.data<float>(), a.v.data<float>(),
+                    batch.mask.data(), B, T, L.heads, d, A, A);
+  a.r1 = Tensor::empty({n, H});
+  kernels::linear_f32(a.r1.data<float>(), a.ctx.data<float>(), value(L.o_w), value(L.o_b), n, H, A);
+  add_into(a.r1.data<float>(), x.data<float>(), n * H);
+  a.mean1 = Tensor::empty({n});
+  a.rstd1 = Tensor::empty({n});
+  a.x1 = Tensor::empty({n, H});
+  layernorm_forward(a.x1.data<float>(), a.mean1.data<float>(), a.rstd1.data<float>(), a.r1.data<float>(), value(L.ln1_g),
+                    value(L.ln1_b), n, H, c.layer_norm_eps);
+  a.f = Tensor::empty({n, I});
+  kernels::linear_f32(a.f.data<float>(), a.x1.data<float>(), value(L.i_w), value(L.i_b), n, I, H);
+  a.g = Tensor::empty({n, I});
+  kernels::apply_epilogue_row(epilogue_of(c.activation), a.g.data<float>(), a.f.data<float>(), n * I, false);
+  a.r2 = Tensor::empty({n, H});
+  kernels::linear_f32(a.r2.data<float>(), a.g.data<float>(), value(L.out_w), value(L.out_b), n, H, I);
+  add_into(a.r2.data<float>(), a.x1.data<float>(), n * H);
+  a.mean2 = Tensor::empty({n});
+  a.rstd2 = Tensor::empty({n});
+  a.out = Tensor::empty({n, H});
+  layernorm_forward(a.out.data<float>(), a.mean2.data<float>(), a.rstd2.data<float>(), a.r2.data<float>(),
+                    value(L.ln2_g), value(L.ln2_b), n, H, c.layer_norm_eps);
+  return a;
+}
+
 Tensor TrainableEncoder::forward(const Batch& batch, PoolingMode pooling) {
   const EncoderConfig& c = config_;
   model::check_batch(batch, c);
-  const int64_t B = batch.batch, T = batch.seq, n = B * T, H = c.hidden_size, d = H / c.num_heads;
+  const int64_t B = batch.batch, T = batch.seq, n = B * T, H = c.hidden_size;
   auto tape = std::make_shared<Tape>();
   tape->batch = batch;
   tape->pooling = pooling;
@@ -125,39 +165,14 @@ Tensor TrainableEncoder::forward(const Batch& batch, PoolingMode pooling) {
                     value(emb_ln_b_), n, H, c.layer_norm_eps);
 
   for (const Layer& L : layers_) {
-    const int64_t A = L.heads * d, I = L.intermediate;
-    LayerActivations a;
-    a.x = x;
-    a.q = Tensor::empty({n, A});
-    a.k = Tensor::empty({n, A});
-    a.v = Tensor::empty({n, A});
-    kernels::linear_f32(a.q.data<float>(), x.data<float>(), value(L.q_w), value(L.q_b), n, A, H);
-    kernels::linear_f32(a.k.data<float>(), x.data<float>(), value(L.k_w), value(L.k_b), n, A, H);
-    kernels::linear_f32(a.v.data<float>(), x.data<float>(), value(L.v_w), value(L.v_b), n, A, H);
-    a.probs = Tensor::empty({B, L.heads, T, T});
-    a.ctx = Tensor::empty({n, A});
-    attention_forward(a.ctx.data<float>(), a.probs.data<float>(), a.q.data<float>(), a.k.data<float>(),
-                      a.v.data<float>(), batch.mask.data(), B, T, L.heads, d, A, A);
-    a.r1 = Tensor::empty({n, H});
-    kernels::linear_f32(a.r1.data<float>(), a.ctx.data<float>(), value(L.o_w), value(L.o_b), n, H, A);
-    add_into(a.r1.data<float>(), x.data<float>(), n * H);
-    a.mean1 = Tensor::empty({n});
-    a.rstd1 = Tensor::empty({n});
-    a.x1 = Tensor::empty({n, H});
-    layernorm_forward(a.x1.data<float>(), a.mean1.data<float>(), a.rstd1.data<float>(), a.r1.data<float>(),
-                      value(L.ln1_g), value(L.ln1_b), n, H, c.layer_norm_eps);
-    a.f = Tensor::empty({n, I});
-    kernels::linear_f32(a.f.data<float>(), a.x1.data<float>(), value(L.i_w), value(L.i_b), n, I, H);
-    a.g = Tensor::empty({n, I});
-    kernels::apply_epilogue_row(epilogue_of(c.activation), a.g.data<float>(), a.f.data<float>(), n * I, false);
-    a.r2 = Tensor::empty({n, H});
-    kernels::linear_f32(a.r2.data<float>(), a.g.data<float>(), value(L.out_w), value(L.out_b), n, H, I);
-    add_into(a.r2.data<float>(), a.x1.data<float>(), n * H);
-    a.mean2 = Tensor::empty({n});
-    a.rstd2 = Tensor::empty({n});
-    x = Tensor::empty({n, H});
-    layernorm_forward(x.data<float>(), a.mean2.data<float>(), a.rstd2.data<float>(), a.r2.data<float>(),
-                      value(L.ln2_g), value(L.ln2_b), n, H, c.layer_norm_eps);
+    LayerActivations a = layer_forward(L, x, batch);
+    x = a.out;
+    // With checkpointing only the layer's input is kept; backward() runs the layer again.
+    if (checkpoint_activations_) {
+      LayerActivations input_only;
+      input_only.x = a.x;
+      a = input_only;
+    }
     tape->layers.push_back(std::move(a));
   }
   tape_ = tape;
@@ -184,7 +199,7 @@ void TrainableEncoder::backward(const Tensor& dpooled) {
 
   for (size_t li = layers_.size(); li-- > 0;) {
     const Layer& L = layers_[li];
-    const LayerActivations& a = tp.layers[li];
+    const LayerActivations a = checkpoint_activations_ ? layer_forward(L, tp.layers[li].x, tp.batch) : tp.layers[li];
     const int64_t A = L.heads * d, I = L.intermediate;
     // x2 = LN2(r2), r2 = x1 + FFN(x1)
     Tensor dr2 = Tensor::empty({n, H});

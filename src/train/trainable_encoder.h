@@ -14,6 +14,8 @@
 
 namespace slimformer::train {
 
+struct LayerActivations;   // what one layer's backward reads (trainable_encoder.cc)
+
 // One learnable tensor (Hugging Face's name) and its gradient, same shape, f32.
 struct Parameter {
   std::string name;
@@ -33,6 +35,11 @@ class TrainableEncoder {
   // Adds d loss / d parameter to every grad, from dpooled (B, H) = d loss / d forward()'s result.
   // Uses the activations of the last forward (InputError if there was none).
   void backward(const Tensor& dpooled);
+
+  // Gradient checkpointing: forward() keeps only each layer's input and backward() runs the layer
+  // again before going back through it. The same gradients, bit for bit, for about a third more
+  // compute and a fraction of the activation memory (docs/distill.md).
+  void set_checkpoint_activations(bool on) { checkpoint_activations_ = on; }
 
   void zero_grad();
   std::vector<Parameter>& parameters() { return params_; }
@@ -56,6 +63,9 @@ class TrainableEncoder {
   size_t word_ = 0, position_ = 0, token_type_ = 0, emb_ln_g_ = 0, emb_ln_b_ = 0;
   bool has_token_type_ = false;
   std::shared_ptr<Tape> tape_;
+  bool checkpoint_activations_ = false;
+
+  LayerActivations layer_forward(const Layer& L, const Tensor& x, const Batch& batch);
 
   size_t add(const std::string& name, const Checkpoint& ckpt);
   float* value(size_t i) { return params_[i].value.data<float>(); }

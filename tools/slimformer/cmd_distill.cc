@@ -19,7 +19,7 @@ struct DistillCliOptions {
   int64_t student_layers = 0, epochs = 1, batch_size = 32, max_length = 128;
   double lr = 1e-4, temperature = 0;
   uint64_t seed = 42;
-  bool resume = false;
+  bool resume = false, checkpoint_activations = false;
 };
 
 int run_distill(const DistillCliOptions& o) {
@@ -48,6 +48,7 @@ int run_distill(const DistillCliOptions& o) {
   d.seed = o.seed;
   d.eval_stsb = o.eval_stsb;
   d.resume = o.resume;
+  d.checkpoint_activations = o.checkpoint_activations;
   const auto start = std::chrono::steady_clock::now();
   d.progress = [&](int64_t epoch, int64_t step, int64_t steps, double loss, double per_s) {
     if (step % 20 != 0 && step != steps) return;
@@ -58,7 +59,8 @@ int run_distill(const DistillCliOptions& o) {
                  static_cast<long long>(steps), loss, per_s, elapsed / done * (all - done));
   };
   d.on_epoch = [](const compress::DistillEpoch& r) {
-    std::printf("epoch %lld: mean loss %.6f, %.1f s", static_cast<long long>(r.epoch), r.mean_loss, r.seconds);
+    std::printf("epoch %lld: mean loss %.6f, %.1f s, peak memory %.1f MiB", static_cast<long long>(r.epoch), r.mean_loss,
+                r.seconds, static_cast<double>(r.peak_bytes) / (1024.0 * 1024.0));
     if (r.spearman > -2) std::printf(", STS-B Spearman %.4f", r.spearman);
     std::printf("\n");
     std::fflush(stdout);
@@ -91,6 +93,8 @@ Runner add_distill(CLI::App& root) {
   cmd->add_option("--seed", o->seed, "Seed of the shuffles and of a random student (default 42)")->type_name("S");
   cmd->add_option("--eval-stsb", o->eval_stsb, "Score the student on this STS-B file after each epoch")->type_name("FILE");
   cmd->add_flag("--resume", o->resume, "Continue the run whose last epoch --out holds");
+  cmd->add_flag("--checkpoint-activations", o->checkpoint_activations,
+                "Keep only each layer's input and recompute the layer in backward: less memory, same result");
   add_threads_flag(cmd, &o->threads);
   return [o] { return run_distill(*o); };
 }
