@@ -30,6 +30,17 @@ fs::path scratch(const std::string& name) {
   return p;
 }
 
+// One short sentence of st-bert-uncased's vocabulary.
+Batch short_batch() {
+  Batch b;
+  b.batch = 1;
+  b.seq = 5;
+  b.ids = {101, 2023, 2003, 1037, 102};
+  b.mask = {1, 1, 1, 1, 1};
+  b.type_ids = {0, 0, 0, 0, 0};
+  return b;
+}
+
 }  // namespace
 
 TEST(CompressSave, SavedFolderReloadsWithTheSameOutputsAndTheSourceFiles) {
@@ -48,12 +59,7 @@ TEST(CompressSave, SavedFolderReloadsWithTheSameOutputsAndTheSourceFiles) {
   EXPECT_EQ(back.config().pruned_heads, m.config.pruned_heads);
   EXPECT_EQ(back.config().intermediate_sizes, m.config.intermediate_sizes);
   EXPECT_EQ(back.files().front()->metadata().at("format"), "pt");
-  Batch b;
-  b.batch = 1;
-  b.seq = 5;
-  b.ids = {101, 2023, 2003, 1037, 102};
-  b.mask = {1, 1, 1, 1, 1};
-  b.type_ids = {0, 0, 0, 0, 0};
+  const Batch b = short_batch();
   const Tensor want = Encoder(compress::checkpoint_of(m)).forward(b).last_hidden_state;
   const Tensor got = Encoder(std::make_shared<const Checkpoint>((root / "out").string())).forward(b).last_hidden_state;
   EXPECT_EQ(masked_max_diff(got, want, b.mask), 0.0);
@@ -119,12 +125,7 @@ TEST(CompressExport, PrunedModelsExportToFullShapesWithTheSameOutputs) {
 TEST(CompressSave, PrunedTensorsAreStoredSparseAndReloadExactly) {
   const std::string src = kDir + "/models/st-bert-uncased";
   const fs::path root = scratch("sparse");
-  Batch b;
-  b.batch = 1;
-  b.seq = 5;
-  b.ids = {101, 2023, 2003, 1037, 102};
-  b.mask = {1, 1, 1, 1, 1};
-  b.type_ids = {0, 0, 0, 0, 0};
+  const Batch b = short_batch();
   for (double amount : {0.5, 0.9}) {
     compress::ModelState m = compress::state_of(Checkpoint(src));
     compress::UnstructuredPruning p;

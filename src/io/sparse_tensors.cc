@@ -14,8 +14,8 @@ namespace {
 
 bool storable(DType d) { return d == DType::F32 || d == DType::F16 || d == DType::BF16 || d == DType::I8; }
 
-// Whether the element at p (of `size` bytes, dtype d) is zero: floats ignore the sign bit.
-bool is_zero(const unsigned char* p, size_t size, DType d) {
+// Whether the float or int8 element at p (of `size` bytes) is zero: floats ignore the sign bit.
+bool is_zero(const unsigned char* p, size_t size) {
   if (size == 4) {
     uint32_t v;
     std::memcpy(&v, p, 4);
@@ -26,7 +26,6 @@ bool is_zero(const unsigned char* p, size_t size, DType d) {
     std::memcpy(&v, p, 2);
     return (v & 0x7fffu) == 0;
   }
-  (void)d;
   return *p == 0;
 }
 
@@ -63,7 +62,7 @@ int64_t count_zeros(const Tensor& t) {
   int64_t zeros = 0;
   for (int64_t i = 0; i < t.numel(); ++i) {
     const unsigned char* e = p + i * size;
-    if (floating) zeros += is_zero(e, size, t.dtype());
+    if (floating) zeros += is_zero(e, size);
     else zeros += std::all_of(e, e + size, [](unsigned char b) { return b == 0; });
   }
   return zeros;
@@ -83,7 +82,7 @@ SparseParts sparse_encode(const Tensor& dense) {
   const auto* in = static_cast<const unsigned char*>(dense.raw());
   for (int64_t i = 0; i < n; ++i) {
     const unsigned char* e = in + i * size;
-    if (is_zero(e, size, dense.dtype())) continue;
+    if (is_zero(e, size)) continue;
     mask[i / 8] = static_cast<uint8_t>(mask[i / 8] | (1u << (i % 8)));
     std::memcpy(out, e, size);
     out += size;

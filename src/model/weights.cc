@@ -10,11 +10,6 @@
 #include "slimformer/error.h"
 
 namespace slimformer::model {
-namespace {
-
-std::string where(const Checkpoint& ckpt) {
-  return ckpt.dir().empty() ? std::string("the in-memory checkpoint") : "model folder '" + ckpt.dir() + "'";
-}
 
 kernels::Epilogue epilogue_for(Activation a) {
   switch (a) {
@@ -23,6 +18,12 @@ kernels::Epilogue epilogue_for(Activation a) {
     case Activation::Relu: return kernels::Epilogue::Relu;
   }
   return kernels::Epilogue::None;
+}
+
+namespace {
+
+std::string where(const Checkpoint& ckpt) {
+  return ckpt.dir().empty() ? std::string("the in-memory checkpoint") : "model folder '" + ckpt.dir() + "'";
 }
 
 class Loader {

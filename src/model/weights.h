@@ -25,6 +25,9 @@ struct TensorNames {
   std::string pooler_w, pooler_b;           // empty: no pooler in the checkpoint
 };
 
+// The kernel epilogue that applies the config's FFN activation.
+kernels::Epilogue epilogue_for(Activation a);
+
 // The mapping of config().model_type's record (model/architecture.h); ModelError for a type
 // without one.
 TensorNames tensor_names_for(const Checkpoint& ckpt);

@@ -44,15 +44,6 @@ void activation_backward(Activation act, float* dx, const float* dy, const float
   }
 }
 
-kernels::Epilogue epilogue_of(Activation act) {
-  switch (act) {
-    case Activation::Gelu: return kernels::Epilogue::Gelu;
-    case Activation::GeluTanh: return kernels::Epilogue::GeluTanh;
-    case Activation::Relu: return kernels::Epilogue::Relu;
-  }
-  return kernels::Epilogue::None;
-}
-
 }  // namespace
 
 size_t TrainableEncoder::add(const std::string& name, const Checkpoint& ckpt) {
@@ -127,7 +118,7 @@ LayerActivations TrainableEncoder::layer_forward(const Layer& L, const Tensor& x
   a.f = Tensor::empty({n, I});
   kernels::linear_f32(a.f.data<float>(), a.x1.data<float>(), value(L.i_w), value(L.i_b), n, I, H);
   a.g = Tensor::empty({n, I});
-  kernels::apply_epilogue_row(epilogue_of(c.activation), a.g.data<float>(), a.f.data<float>(), n * I, false);
+  kernels::apply_epilogue_row(model::epilogue_for(c.activation), a.g.data<float>(), a.f.data<float>(), n * I, false);
   a.r2 = Tensor::empty({n, H});
   kernels::linear_f32(a.r2.data<float>(), a.g.data<float>(), value(L.out_w), value(L.out_b), n, H, I);
   add_into(a.r2.data<float>(), a.x1.data<float>(), n * H);
