@@ -63,4 +63,10 @@ TEST(CliDistill, BadOptionsAreOneLineAndExitTwo) {
                                 " --student-layers 1 --out " + q(s.at("o"))),
                         {"absent.txt"});
   EXPECT_FALSE(fs::exists(s.at("o")));
+  // the student folder is an input too: --out inside it is refused
+  const std::string student = model_dir("st-bert-uncased");
+  expect_one_line_error(run_cli("distill --teacher " + q(student) + " --data " + q(s.at("data.txt")) + " --student " +
+                                q(student) + " --out " + q(student + "/trained")),
+                        {"input model folder"});
+  EXPECT_FALSE(fs::exists(student + "/trained"));
 }

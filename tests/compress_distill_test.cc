@@ -125,5 +125,13 @@ TEST(CompressDistill, BadRequestsAreRefused) {
   o.resume = false;
   o.out_dir = o.teacher_dir;
   iotest::expect_error<InputError>([&] { compress::distill(o); }, {"input model folder"});
+  o.resume = true;   // a folder to continue is still never an input
+  iotest::expect_error<InputError>([&] { compress::distill(o); }, {"input model folder"});
+  o.resume = false;
+  o.student_layers = 0;
+  o.student_dir = kDir + "/models/bert-tiny";
+  o.out_dir = o.student_dir + "/student";
+  iotest::expect_error<InputError>([&] { compress::distill(o); }, {"input model folder", "bert-tiny"});
+  EXPECT_FALSE(fs::exists(o.out_dir));
   fs::remove_all(dir);
 }

@@ -55,6 +55,8 @@ void keep_layers(ModelState& m, const std::vector<int64_t>& keep);
 // InputError unless `out_dir` can receive a model: not the source folder, not inside it nor
 // containing it, absent or an empty folder, in an existing parent folder.
 void check_output_folder(const std::string& source_dir, const std::string& out_dir);
+// Only the first of those: InputError when out_dir is source_dir, inside it or contains it.
+void check_not_inside(const std::string& source_dir, const std::string& out_dir);
 struct SavedModel {
   std::string dir;
   size_t weights_bytes = 0;   // model.safetensors on disk

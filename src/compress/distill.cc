@@ -76,6 +76,10 @@ std::vector<DistillEpoch> distill(const DistillOptions& o) {
   if (o.student_dir.empty() == (o.student_layers == 0)) {
     throw InputError("distill: give either --student-layers N or --student DIR");
   }
+  // The inputs are only read: --out may be neither of them nor inside them (also on --resume,
+  // where --out exists by design).
+  if (o.out_dir.empty()) throw InputError("an output folder is required");
+  for (const std::string& input : {o.teacher_dir, o.student_dir}) check_not_inside(input, o.out_dir);
   if (!o.resume) check_output_folder(o.teacher_dir, o.out_dir);
   if (o.resume && !fs::exists(fs::path(o.out_dir) / kStateFile)) {
     throw InputError("--resume: '" + o.out_dir + "' holds no " + kStateFile + " (no earlier epoch to continue)");
@@ -122,7 +126,6 @@ std::vector<DistillEpoch> distill(const DistillOptions& o) {
     first_epoch = opt.steps_taken() / steps_per_epoch + 1;
   }
 
-  const std::unique_ptr<Tokenizer> tok = load_tokenizer(o.teacher_dir);
   std::vector<DistillEpoch> rows;
   for (int64_t epoch = first_epoch; epoch <= o.epochs; ++epoch) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -131,7 +134,7 @@ std::vector<DistillEpoch> distill(const DistillOptions& o) {
     reset_peak_bytes();
     for (int64_t s = 0; s < steps_per_epoch; ++s) {
       const int64_t begin = s * o.batch_size, end = std::min(n, begin + o.batch_size), b = end - begin;
-      const Batch batch = batch_of(*tok, sentences, order, begin, end, max_length);
+      const Batch batch = batch_of(teacher.tokenizer(), sentences, order, begin, end, max_length);
       Tensor target = Tensor::empty({b, H});
       for (int64_t i = 0; i < b; ++i) {
         std::copy_n(targets.data<float>() + order[begin + i] * H, H, target.data<float>() + i * H);
@@ -157,7 +160,7 @@ std::vector<DistillEpoch> distill(const DistillOptions& o) {
     row.epoch = epoch;
     row.mean_loss = loss_sum / static_cast<double>(steps_per_epoch);
     for (train::Parameter& p : model.parameters()) student.tensors[p.name] = p.value;
-    write_student(student, source_dir == o.out_dir ? o.out_dir : source_dir, o.out_dir, opt.state(),
+    write_student(student, source_dir, o.out_dir, opt.state(),
                   {{"slimformer.distilled_from", fs::path(o.teacher_dir).filename().string()},
                    {"slimformer.epoch", std::to_string(epoch)}});
     row.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -65,15 +65,22 @@ std::map<std::string, Tensor> stored_tensors(const ModelState& m, Storage storag
 
 }  // namespace
 
-void check_output_folder(const std::string& source_dir, const std::string& out_dir) {
+void check_not_inside(const std::string& source_dir, const std::string& out_dir) {
+  if (source_dir.empty()) return;
   std::error_code ec;
-  if (out_dir.empty()) throw InputError("an output folder is required");
   const fs::path src = fs::weakly_canonical(source_dir, ec);
   const fs::path out = fs::weakly_canonical(out_dir, ec);
-  if (!source_dir.empty() && (inside(out, src) || inside(src, out))) {
+  if (inside(out, src) || inside(src, out)) {
     throw InputError("output folder '" + out_dir + "' is or contains the input model folder '" + source_dir +
                      "' (the input is never written to; choose a new folder)");
   }
+}
+
+void check_output_folder(const std::string& source_dir, const std::string& out_dir) {
+  std::error_code ec;
+  if (out_dir.empty()) throw InputError("an output folder is required");
+  check_not_inside(source_dir, out_dir);
+  const fs::path out = fs::weakly_canonical(out_dir, ec);
   if (fs::exists(out, ec)) {
     if (!fs::is_directory(out, ec)) throw InputError("output folder '" + out_dir + "' exists and is not a folder");
     if (!fs::is_empty(out, ec)) {
