@@ -46,7 +46,12 @@ void write_student(const ModelState& m, const std::string& source_dir, const std
   std::error_code ec;
   fs::remove_all(fresh, ec);
   save_model(m, source_dir, fresh.string(), meta, Storage::Dense);
-  write_safetensors((fresh / kStateFile).string(), training_state);
+  try {
+    write_safetensors((fresh / kStateFile).string(), training_state);
+  } catch (...) {   // a full disk: leave no half-built student beside the last complete one
+    fs::remove_all(fresh, ec);
+    throw;
+  }
   if (!fs::exists(out, ec)) {
     fs::rename(fresh, out, ec);
   } else {
