@@ -7,6 +7,7 @@
 #include <fstream>
 #include <string>
 
+#include "classifier_test_util.h"
 #include "cli_test_util.h"
 
 using namespace slimtest;
@@ -45,6 +46,33 @@ TEST(CliDistill, ShortRunPrintsEachEpochAndWritesAStudent) {
                         {"not empty"});
 }
 
+// A classifier teacher: KD on its logits by default, scored on an MRPC-format file each epoch.
+TEST(CliDistill, ClassifierTeacherIsDistilledOnItsLogits) {
+  Scratch s;
+  auto tensors = prefixed_tensors("st-bert-uncased", "bert.");
+  tensors["classifier.weight"] = random_tensor({2, 16}, 3);
+  tensors["classifier.bias"] = random_tensor({2}, 4);
+  const nlohmann::json edits = {{"architectures", {"BertForSequenceClassification"}}, {"num_labels", 2}};
+  const std::string teacher = write_model_folder(fixture_config("st-bert-uncased", edits), tensors, "st-bert-uncased");
+  std::ofstream(s.root / "pairs.tsv") << "a dog runs\ta dog is running\t1\nthe sky is blue\tshe sings\t0\n";
+  std::ofstream(s.root / "dev.tsv") << "Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n1\t1\t2\ta dog runs\ta dog runs\n";
+  const CommandResult r = run_cli("distill --teacher " + q(teacher) + " --data " + q(s.at("pairs.tsv")) +
+                                  " --student-layers 1 --temperature 3 --eval-mrpc " + q(s.at("dev.tsv")) + " --out " +
+                                  q(s.at("student")));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("epoch 1: mean loss"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("MRPC accuracy"), std::string::npos) << r.out;
+  const CommandResult e = run_cli("eval --task mrpc --data " + q(s.at("dev.tsv")) + " --model " + q(s.at("student")));
+  EXPECT_EQ(e.exit_code, 0) << e.err;
+  expect_one_line_error(run_cli("distill --teacher " + q(teacher) + " --data " + q(s.at("data.txt")) +
+                                " --student-layers 1 --out " + q(s.at("o"))),
+                        {"line 1", "text pairs"});
+  expect_one_line_error(run_cli("distill --teacher " + q(teacher) + " --data " + q(s.at("pairs.tsv")) +
+                                " --student-layers 1 --loss cosine --out " + q(s.at("o"))),
+                        {"cosine", "is a classifier"});
+  fs::remove_all(teacher);
+}
+
 TEST(CliDistill, BadOptionsAreOneLineAndExitTwo) {
   Scratch s;
   const std::string base = "distill --teacher " + q(model_dir("st-bert-uncased")) + " --data " + q(s.at("data.txt")) +
@@ -52,7 +80,8 @@ TEST(CliDistill, BadOptionsAreOneLineAndExitTwo) {
   expect_one_line_error(run_cli(base), {"--student-layers N or --student DIR"});
   expect_one_line_error(run_cli(base + " --student-layers 3"), {"--student-layers", "[1, 2]"});
   expect_one_line_error(run_cli(base + " --student-layers 1 --student-init middle"), {"--student-init", "'middle'"});
-  expect_one_line_error(run_cli(base + " --student-layers 1 --loss kd"), {"--loss kd", "not available"});
+  expect_one_line_error(run_cli(base + " --student-layers 1 --loss kd"), {"--loss kd", "no sequence-classification head"});
+  expect_one_line_error(run_cli(base + " --student-layers 1 --temperature 3"), {"--temperature", "sentence-embedding model"});
   expect_one_line_error(run_cli(base + " --student-layers 1 --loss l2"), {"--loss", "'l2'"});
   expect_one_line_error(run_cli(base + " --student-layers 1 --epochs 0"), {"--epochs"});
   expect_one_line_error(run_cli(base + " --student-layers 1 --lr -1"), {"--lr"});

@@ -1,6 +1,6 @@
-// The distillation loop: teacher embeddings once, then epochs of seeded shuffled batches through
-// the student (TrainableEncoder), AdamW with linear warm-up/decay and gradient clipping, and the
-// student written after every epoch.
+// The distillation loop: the teacher's targets once (compress/distill_task.h), then epochs of
+// seeded shuffled batches through the student (TrainableEncoder), AdamW with linear warm-up/decay
+// and gradient clipping, and the student written after every epoch.
 #include <stdio.h>
 
 #include <algorithm>
@@ -10,13 +10,12 @@
 #include <numeric>
 #include <random>
 
+#include "compress/distill_task.h"
 #include "slimformer/distill.h"
 #include "slimformer/encoder.h"
 #include "slimformer/error.h"
-#include "slimformer/eval.h"
 #include "slimformer/memory.h"
 #include "train/clip.h"
-#include "train/losses.h"
 #include "train/optimizer.h"
 #include "train/schedule.h"
 #include "train/trainable_encoder.h"
@@ -64,15 +63,6 @@ void write_student(const ModelState& m, const std::string& source_dir, const std
   if (ec) throw IoError("cannot move the new student into '" + out.string() + "': " + ec.message());
 }
 
-Batch batch_of(const Tokenizer& tok, const std::vector<std::string>& sentences, const std::vector<int64_t>& order,
-               int64_t begin, int64_t end, int64_t max_length) {
-  std::vector<Encoding> enc;
-  EncodeOptions opt;
-  opt.max_length = max_length;
-  for (int64_t i = begin; i < end; ++i) enc.push_back(tok.encode(sentences[static_cast<size_t>(order[i])], opt));
-  return make_batch(enc, tok.pad_id());
-}
-
 }  // namespace
 
 std::vector<DistillEpoch> distill(const DistillOptions& o) {
@@ -89,29 +79,15 @@ std::vector<DistillEpoch> distill(const DistillOptions& o) {
   if (o.resume && !fs::exists(fs::path(o.out_dir) / kStateFile)) {
     throw InputError("--resume: '" + o.out_dir + "' holds no " + kStateFile + " (no earlier epoch to continue)");
   }
-  const std::vector<std::string> sentences = read_distill_sentences(o.data_path);
-  std::vector<StsPair> eval_pairs;
-  if (!o.eval_stsb.empty()) eval_pairs = read_sts(o.eval_stsb);
-
-  // The teacher's embeddings, once: it does not change and has no dropout.
-  const SentenceEncoder teacher(o.teacher_dir);
-  const int64_t max_length = std::min(o.max_length, teacher.max_length());
-  const Tensor targets = teacher.embed(sentences, 64, max_length, /*normalize_override_off=*/true);
-  const PoolingMode pooling = teacher.sentence_config().pooling;
-  if (pooling != PoolingMode::Mean && pooling != PoolingMode::Cls) {
-    throw InputError("distill: the teacher pools by max or mean_sqrt_len; mean and cls train");
-  }
+  const std::unique_ptr<DistillTask> task = make_distill_task(o);
 
   const std::string source_dir = o.resume ? o.out_dir : o.student_dir.empty() ? o.teacher_dir : o.student_dir;
   ModelState student = o.resume || !o.student_dir.empty()
                            ? state_of(Checkpoint(source_dir))
                            : make_student(state_of(Checkpoint(o.teacher_dir)), o.student_layers, o.init, o.seed);
-  if (student.config.hidden_size != teacher.encoder().config().hidden_size) {
-    throw InputError("distill: the student's hidden size " + std::to_string(student.config.hidden_size) +
-                     " differs from the teacher's " + std::to_string(teacher.encoder().config().hidden_size) +
-                     " (embeddings are compared as they are)");
-  }
-  train::TrainableEncoder model(*checkpoint_of(student));
+  const std::shared_ptr<const Checkpoint> student_ckpt = checkpoint_of(student);
+  task->attach_student(*student_ckpt, o.resume ? o.out_dir : o.student_dir);
+  train::TrainableEncoder model(*student_ckpt);
   model.set_checkpoint_activations(o.checkpoint_activations);
 
   train::AdamWOptions ao;
@@ -119,7 +95,8 @@ std::vector<DistillEpoch> distill(const DistillOptions& o) {
   ao.weight_decay = o.weight_decay;
   train::AdamW opt(ao, train::is_bias_or_layer_norm);
   for (train::Parameter& p : model.parameters()) opt.add_parameter(p.name, p.value, p.grad);
-  const int64_t n = static_cast<int64_t>(sentences.size()), H = targets.dim(1);
+  for (train::Parameter& p : task->extra_parameters()) opt.add_parameter(p.name, p.value, p.grad);
+  const int64_t n = task->size();
   const int64_t steps_per_epoch = (n + o.batch_size - 1) / o.batch_size, total = steps_per_epoch * o.epochs;
   const train::LinearWarmupSchedule schedule(o.lr, static_cast<int64_t>(o.warmup_fraction * static_cast<double>(total)), total);
   int64_t first_epoch = 1;
@@ -138,19 +115,12 @@ std::vector<DistillEpoch> distill(const DistillOptions& o) {
     double loss_sum = 0;
     reset_peak_bytes();
     for (int64_t s = 0; s < steps_per_epoch; ++s) {
-      const int64_t begin = s * o.batch_size, end = std::min(n, begin + o.batch_size), b = end - begin;
-      const Batch batch = batch_of(teacher.tokenizer(), sentences, order, begin, end, max_length);
-      Tensor target = Tensor::empty({b, H});
-      for (int64_t i = 0; i < b; ++i) {
-        std::copy_n(targets.data<float>() + order[begin + i] * H, H, target.data<float>() + i * H);
-      }
+      const int64_t begin = s * o.batch_size, end = std::min(n, begin + o.batch_size);
+      const Batch batch = task->batch(order, begin, end);
       opt.zero_grad();
-      const Tensor pooled = model.forward(batch, pooling);
+      const Tensor pooled = model.forward(batch, task->pooling());
       Tensor d = Tensor::empty(pooled.shape());
-      const float loss =
-          o.loss == DistillLoss::EmbeddingMse
-              ? train::mse_loss(d.data<float>(), pooled.data<float>(), target.data<float>(), pooled.numel())
-              : train::cosine_loss(d.data<float>(), nullptr, pooled.data<float>(), target.data<float>(), b, H);
+      const float loss = task->loss(pooled, order, begin, end, d);
       model.backward(d);
       const float norm = train::clip_grad_norm(opt.gradients(), o.max_grad_norm);
       if (std::isfinite(norm)) opt.step(schedule.lr(opt.steps_taken()));
@@ -165,11 +135,12 @@ std::vector<DistillEpoch> distill(const DistillOptions& o) {
     row.epoch = epoch;
     row.mean_loss = loss_sum / static_cast<double>(steps_per_epoch);
     for (train::Parameter& p : model.parameters()) student.tensors[p.name] = p.value;
+    for (train::Parameter& p : task->extra_parameters()) student.tensors[p.name] = p.value;
     write_student(student, source_dir, o.out_dir, opt.state(),
                   {{"slimformer.distilled_from", fs::path(o.teacher_dir).filename().string()},
                    {"slimformer.epoch", std::to_string(epoch)}});
     row.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (!eval_pairs.empty()) row.spearman = evaluate_stsb(o.out_dir, eval_pairs, EvalOptions{}).spearman;
+    task->score(o.out_dir, row);
     rows.push_back(row);
     if (o.on_epoch) o.on_epoch(row);
   }

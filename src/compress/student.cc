@@ -8,6 +8,7 @@
 #include "compress/state_util.h"
 #include "slimformer/distill.h"
 #include "slimformer/error.h"
+#include "slimformer/eval.h"
 
 namespace slimformer::compress {
 
@@ -63,6 +64,54 @@ std::vector<std::string> read_distill_sentences(const std::string& path) {
     }
   }
   if (out.empty()) throw InputError("data file '" + path + "' holds no sentences");
+  return out;
+}
+
+DistillPairs read_distill_pairs(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw IoError("cannot read the data file '" + path + "'");
+  std::string line;
+  std::getline(in, line);
+  DistillPairs out;
+  if (line.rfind("Quality", 0) == 0) {   // MRPC: its own reader checks every row
+    for (const LabelledPair& p : read_mrpc(path)) {
+      out.first.push_back(p.sentence1);
+      out.second.push_back(p.sentence2);
+      out.labels.push_back(p.label);
+    }
+    return out;
+  }
+  in.clear();
+  in.seekg(0);
+  int64_t number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    std::vector<std::string> fields;
+    std::stringstream ss(line);
+    for (std::string f; std::getline(ss, f, '\t');) fields.push_back(f);
+    const std::string where = "data file '" + path + "', line " + std::to_string(number) + ": ";
+    int64_t label = -1;
+    if (fields.size() >= 7) {
+      fields = {fields[5], fields[6]};   // STS Benchmark: the two sentences (its score is no class)
+    } else if (fields.size() == 3) {
+      const std::string& t = fields[2];
+      const bool digits = !t.empty() && t.size() <= 9 && t.find_first_not_of("0123456789") == std::string::npos;
+      if (!digits) throw InputError(where + "label '" + t.substr(0, 40) + "' is not a class number (0, 1, ...)");
+      label = std::stoll(t);
+      fields.pop_back();
+    }
+    if (fields.size() != 2 || fields[0].empty() || fields[1].empty()) {
+      throw InputError(where + std::to_string(fields.size()) +
+                       " tab-separated fields (a classifier learns from text pairs: first<TAB>second[<TAB>label], "
+                       "an MRPC or an STS Benchmark file)");
+    }
+    out.first.push_back(fields[0]);
+    out.second.push_back(fields[1]);
+    out.labels.push_back(label);
+  }
+  if (out.first.empty()) throw InputError("data file '" + path + "' holds no text pairs");
   return out;
 }
 
