@@ -84,6 +84,7 @@ TEST(CliDistill, BadOptionsAreOneLineAndExitTwo) {
   expect_one_line_error(run_cli(base + " --student-layers 1 --temperature 3"), {"--temperature", "sentence-embedding model"});
   expect_one_line_error(run_cli(base + " --student-layers 1 --loss l2"), {"--loss", "'l2'"});
   expect_one_line_error(run_cli(base + " --student-layers 1 --epochs 0"), {"--epochs"});
+  expect_one_line_error(run_cli(base + " --student-layers 1 --dropout 1"), {"--dropout", "[0, 1)"});
   expect_one_line_error(run_cli(base + " --student-layers 1 --lr -1"), {"--lr"});
   expect_one_line_error(run_cli(base + " --student-layers 1 --resume"), {"--resume", "training_state"});
   expect_one_line_error(run_cli("distill --teacher " + q(s.at("none")) + " --data x --student-layers 1 --out " + q(s.at("o"))),

@@ -95,8 +95,11 @@ TEST(CompressDistill, ShortRunLowersTheLossAndResumesBitForBit) {
   EXPECT_EQ(student.encoder().config().num_layers, 1);
   EXPECT_EQ(student.embed({"a small test"}).dim(1), 16);
 
-  // Interrupted in its third epoch (as by Ctrl-C): the folder holds epoch 2, and --resume
-  // continues from there.
+  // With dropout, interrupted in its third epoch (as by Ctrl-C): the folder holds epoch 2, and
+  // --resume continues from there, drawing the masks an uninterrupted run draws (keyed by step).
+  o.dropout = 0.1;
+  o.out_dir = (dir / "whole-dropout").string();
+  compress::distill(o);
   o.out_dir = (dir / "split").string();
   o.progress = [](int64_t epoch, int64_t, int64_t, double, double) {
     if (epoch == 3) throw std::runtime_error("interrupted");
@@ -107,8 +110,10 @@ TEST(CompressDistill, ShortRunLowersTheLossAndResumesBitForBit) {
   const std::vector<compress::DistillEpoch> rest = compress::distill(o);
   ASSERT_EQ(rest.size(), 2u);
   EXPECT_EQ(rest.front().epoch, 3);
-  const Checkpoint a((dir / "whole").string()), b((dir / "split").string());
+  const Checkpoint a((dir / "whole-dropout").string()), b((dir / "split").string());
   for (const std::string& name : a.names()) EXPECT_TRUE(same_bytes(a.get(name), b.get(name))) << name;
+  const std::string q0 = "encoder.layer.0.attention.self.query.weight";
+  EXPECT_FALSE(same_bytes(a.get(q0), Checkpoint((dir / "whole").string()).get(q0)));   // dropout did act
   fs::remove_all(dir);
 }
 

@@ -3,6 +3,7 @@
 // padded keys.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -25,7 +26,8 @@ struct Shape {
 
 // Runs forward and backward on a fused (B,T,3,H,d) QKV buffer and an output with rows `ldo` apart
 // (wider than H*d, so strides are exercised), and holds them to the double reference.
-void check_attention(Shape s, const std::vector<int64_t>* mask, int64_t ldo, unsigned seed) {
+// p > 0: dropout on the probabilities, its mask held fixed for the reference and its differences.
+void check_attention(Shape s, const std::vector<int64_t>* mask, int64_t ldo, unsigned seed, double p = 0.0) {
   const auto [B, T, H, d] = s;
   const int64_t hd = H * d, ld = 3 * hd;
   const auto qkv = random_vec(B * T * ld, seed);
@@ -40,9 +42,19 @@ void check_attention(Shape s, const std::vector<int64_t>* mask, int64_t ldo, uns
   const int64_t* m = mask ? mask->data() : nullptr;
 
   std::vector<float> out(B * T * ldo, 0.0f), probs(B * H * T * T);
+  std::vector<uint8_t> keep(B * H * T * T, 7);
+  const tr::AttentionDropout dropout{p, {seed, 3, 1}, keep.data()};
+  const tr::AttentionDropout* drop = p > 0 ? &dropout : nullptr;
+  const uint8_t* kept = p > 0 ? keep.data() : nullptr;
   tr::attention_forward(out.data(), probs.data(), qkv.data(), qkv.data() + hd, qkv.data() + 2 * hd, m, B, T, H, d,
-                        ld, ldo);
-  const Vec want = ref::attention(q, k, v, m, B, T, H, d);
+                        ld, ldo, drop);
+  if (p > 0) {   // the mask was written, and drops some but not all
+    const auto dropped = std::count(keep.begin(), keep.end(), 0), retained = std::count(keep.begin(), keep.end(), 1);
+    EXPECT_EQ(dropped + retained, static_cast<long>(keep.size()));
+    EXPECT_GT(dropped, 0);
+    EXPECT_GT(retained, 0);
+  }
+  const Vec want = ref::attention(q, k, v, m, B, T, H, d, kept, p);
   for (int64_t r = 0; r < B * T; ++r)
     for (int64_t c = 0; c < hd; ++c) EXPECT_NEAR(out[r * ldo + c], want[r * hd + c], 1e-5) << r << "," << c;
   for (int64_t b = 0; b < B; ++b)
@@ -63,14 +75,17 @@ void check_attention(Shape s, const std::vector<int64_t>* mask, int64_t ldo, uns
   Vec w(B * T * hd);
   for (int64_t r = 0; r < B * T; ++r)
     for (int64_t c = 0; c < hd; ++c) w[r * hd + c] = dout[r * ldo + c];
-  const Vec gq = ref::numeric_gradient([&](const Vec& x) { return ref::weighted_sum(w, ref::attention(x, k, v, m, B, T, H, d)); }, q);
-  const Vec gk = ref::numeric_gradient([&](const Vec& x) { return ref::weighted_sum(w, ref::attention(q, x, v, m, B, T, H, d)); }, k);
-  const Vec gv = ref::numeric_gradient([&](const Vec& x) { return ref::weighted_sum(w, ref::attention(q, k, x, m, B, T, H, d)); }, v);
+  auto f = [&](const Vec& qq, const Vec& kk, const Vec& vv) {
+    return ref::weighted_sum(w, ref::attention(qq, kk, vv, m, B, T, H, d, kept, p));
+  };
+  const Vec gq = ref::numeric_gradient([&](const Vec& x) { return f(x, k, v); }, q);
+  const Vec gk = ref::numeric_gradient([&](const Vec& x) { return f(q, x, v); }, k);
+  const Vec gv = ref::numeric_gradient([&](const Vec& x) { return f(q, k, x); }, v);
 
   std::vector<float> dqkv(B * T * ld, std::numeric_limits<float>::quiet_NaN());   // every entry written
   std::vector<float> ws(tr::attention_backward_workspace_floats(B, T, H));
   tr::attention_backward(dqkv.data(), dqkv.data() + hd, dqkv.data() + 2 * hd, dout.data(), qkv.data(),
-                         qkv.data() + hd, qkv.data() + 2 * hd, probs.data(), B, T, H, d, ld, ldo, ws.data());
+                         qkv.data() + hd, qkv.data() + 2 * hd, probs.data(), B, T, H, d, ld, ldo, ws.data(), drop);
   std::vector<float> dq(B * T * hd), dk(B * T * hd), dv(B * T * hd);
   for (int64_t r = 0; r < B * T; ++r)
     for (int64_t c = 0; c < hd; ++c) {
@@ -107,6 +122,12 @@ TEST(TrainAttention, BackwardLongerSequenceWithPaddingInside) {
   mask[17 + 14] = mask[17 + 15] = mask[17 + 16] = 0;
   mask[5] = 0;
   check_attention({2, 17, 2, 8}, &mask, 2 * 8, 63);
+}
+
+TEST(TrainAttention, BackwardWithDropoutOnTheProbabilities) {
+  std::vector<int64_t> mask(2 * 6, 1);
+  mask[6 + 5] = 0;
+  check_attention({2, 6, 2, 3}, &mask, 2 * 3, 69, 0.3);
 }
 
 TEST(TrainAttention, ForwardMatchesTheInferenceKernel) {

@@ -162,3 +162,87 @@ TEST(TrainTrainableEncoder, CheckpointingGivesTheSameGradientsWithLessMemory) {
   EXPECT_LT(peak[1], peak[0]);
   std::printf("activation peak: %zu bytes without checkpointing, %zu with\n", peak[0], peak[1]);
 }
+
+namespace {
+
+Batch dropout_batch() {
+  Batch b;
+  b.batch = 2;
+  b.seq = 9;
+  for (int64_t i = 0; i < b.batch * b.seq; ++i) {
+    b.ids.push_back(1 + (i * 53) % 900);
+    b.mask.push_back(i == 17 ? 0 : 1);   // one padded position
+    b.type_ids.push_back(i % b.seq > 4 ? 1 : 0);
+  }
+  return b;
+}
+
+// sum_i cos(0.3 i) pooled_i, in double: the scalar the gradient checks differentiate.
+double weighted_loss(train::TrainableEncoder& te, const Batch& b, uint64_t step) {
+  const Tensor pooled = te.forward(b, PoolingMode::Mean, step);
+  double s = 0;
+  for (int64_t i = 0; i < pooled.numel(); ++i) s += std::cos(0.3 * double(i)) * pooled.data<float>()[i];
+  return s;
+}
+
+}  // namespace
+
+// Dropout: masks keyed by the step (the same step, the same result; another step, another), the
+// same gradients when checkpointed layers are recomputed, and gradients that agree with central
+// differences of the loss under that step's masks.
+TEST(TrainTrainableEncoder, DropoutIsKeyedByTheStepAndDifferentiatedThroughItsMasks) {
+  const Checkpoint ckpt(kDir + "/models/bert-tiny");
+  const Batch b = dropout_batch();
+  const train::TrainableEncoder::Dropout dropout{0.1, 0.1, 5};
+  train::TrainableEncoder plain(ckpt), te(ckpt);
+  te.set_dropout(dropout);
+  const Tensor none = plain.forward(b, PoolingMode::Mean);
+  const Tensor a = te.forward(b, PoolingMode::Mean, 3), again = te.forward(b, PoolingMode::Mean, 3);
+  const Tensor other = te.forward(b, PoolingMode::Mean, 4);
+  EXPECT_EQ(std::memcmp(a.raw(), again.raw(), a.nbytes()), 0);
+  EXPECT_GT(max_diff(a, other), 1e-3);
+  EXPECT_GT(max_diff(a, none), 1e-3);
+
+  std::vector<std::map<std::string, Tensor>> grads(2);
+  for (int on = 0; on < 2; ++on) {
+    train::TrainableEncoder m(ckpt);
+    m.set_dropout(dropout);
+    m.set_checkpoint_activations(on == 1);
+    const Tensor pooled = m.forward(b, PoolingMode::Mean, 3);
+    Tensor d = Tensor::empty(pooled.shape());
+    for (int64_t i = 0; i < d.numel(); ++i) d.data<float>()[i] = static_cast<float>(std::cos(0.3 * double(i)));
+    m.backward(d);
+    for (const train::Parameter& p : m.parameters()) {
+      Tensor copy = Tensor::empty(p.grad.shape());
+      std::memcpy(copy.raw(), p.grad.raw(), p.grad.nbytes());
+      grads[on][p.name] = copy;
+    }
+  }
+  for (const auto& [name, g] : grads[0]) EXPECT_EQ(std::memcmp(g.raw(), grads[1].at(name).raw(), g.nbytes()), 0) << name;
+
+  // Central differences on the largest gradient entry of tensors along the whole path (each
+  // dropout site sits between two of them), in the f32 forward: h = 1e-3, 2% agreement.
+  train::TrainableEncoder m(ckpt);
+  m.set_dropout(dropout);
+  for (const std::string name : {"embeddings.word_embeddings.weight", "embeddings.LayerNorm.weight",
+                                 "encoder.layer.0.attention.self.query.weight", "encoder.layer.0.attention.output.dense.weight",
+                                 "encoder.layer.1.intermediate.dense.weight", "encoder.layer.1.output.dense.bias"}) {
+    const Tensor& g = grads[0].at(name);
+    int64_t at = 0;
+    for (int64_t i = 0; i < g.numel(); ++i)
+      if (std::fabs(g.data<float>()[i]) > std::fabs(g.data<float>()[at])) at = i;
+    float* w = nullptr;
+    for (train::Parameter& p : m.parameters())
+      if (p.name == name) w = p.value.data<float>() + at;
+    ASSERT_NE(w, nullptr) << name;
+    const float keep = *w, h = 1e-3f;
+    *w = keep + h;
+    const double up = weighted_loss(m, b, 3);
+    *w = keep - h;
+    const double down = weighted_loss(m, b, 3);
+    *w = keep;
+    const double numeric = (up - down) / (2.0 * h), analytic = g.data<float>()[at];
+    EXPECT_NEAR(analytic, numeric, 0.02 * std::max(std::fabs(numeric), 1e-2)) << name << "[" << at << "]";
+  }
+  EXPECT_THROW(m.set_dropout({1.0, 0.0, 1}), InputError);
+}

@@ -51,6 +51,9 @@ struct DistillOptions {
   std::string eval_mrpc;            // an MRPC file a 2-label classifier student is scored on each epoch
   bool resume = false;              // continue from out_dir's last epoch
   bool checkpoint_activations = false;   // recompute each layer in backward (less memory, same result)
+  // The student's dropout probability (BERT's places: embeddings, attention probabilities,
+  // sublayer outputs; a classifier head has none), masks keyed by (seed, step): 0 = none.
+  double dropout = 0.0;
   // Called after every optimizer step (stderr progress in the CLI).
   std::function<void(int64_t epoch, int64_t step, int64_t steps_per_epoch, double loss, double sentences_per_s)> progress;
   // Called after each epoch's student is written (and scored).

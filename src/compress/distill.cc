@@ -68,6 +68,7 @@ void write_student(const ModelState& m, const std::string& source_dir, const std
 std::vector<DistillEpoch> distill(const DistillOptions& o) {
   if (o.epochs < 1 || o.batch_size < 1) throw InputError("--epochs and --batch-size must be at least 1");
   if (!(o.lr > 0) || !std::isfinite(o.lr)) throw InputError("--lr must be a positive number");
+  if (!(o.dropout >= 0 && o.dropout < 1)) throw InputError("--dropout must be in [0, 1)");
   if (o.student_dir.empty() == (o.student_layers == 0)) {
     throw InputError("distill: give either --student-layers N or --student DIR");
   }
@@ -89,6 +90,7 @@ std::vector<DistillEpoch> distill(const DistillOptions& o) {
   task->attach_student(*student_ckpt, o.resume ? o.out_dir : o.student_dir);
   train::TrainableEncoder model(*student_ckpt);
   model.set_checkpoint_activations(o.checkpoint_activations);
+  model.set_dropout({o.dropout, o.dropout, o.seed});
 
   train::AdamWOptions ao;
   ao.lr = o.lr;
@@ -118,7 +120,7 @@ std::vector<DistillEpoch> distill(const DistillOptions& o) {
       const int64_t begin = s * o.batch_size, end = std::min(n, begin + o.batch_size);
       const Batch batch = task->batch(order, begin, end);
       opt.zero_grad();
-      const Tensor pooled = model.forward(batch, task->pooling());
+      const Tensor pooled = model.forward(batch, task->pooling(), static_cast<uint64_t>(opt.steps_taken()));
       Tensor d = Tensor::empty(pooled.shape());
       const float loss = task->loss(pooled, order, begin, end, d);
       model.backward(d);

@@ -12,6 +12,8 @@
 #pragma once
 #include <cstdint>
 
+#include "train/dropout.h"
+
 namespace slimformer::train {
 
 // ---- Linear: y (M,N) = x (M,K) . W^T + b, W (N,K) as nn.Linear stores it -----------------------
@@ -51,16 +53,26 @@ void softmax_backward(float* ds, const float* dp, const float* p, int64_t rows, 
 // padded keys get finfo(float).min added to their scores, as Hugging Face does.
 //
 // out = softmax(q k^T / sqrt(d) + mask) v, keeping the probabilities probs (B,heads,T,T).
+//
+// Dropout on the probabilities (BERT's attention_probs_dropout_prob): with `dropout` given and
+// p > 0, out = (P * keep / (1 - p)) v, the keep mask (B,heads,T,T) written under dropout->key;
+// probs still holds P itself (softmax's backward needs it) and backward takes the same mask.
+struct AttentionDropout {
+  double p = 0.0;
+  DropoutKey key;
+  uint8_t* keep = nullptr;   // (B,heads,T,T)
+};
 void attention_forward(float* out, float* probs, const float* q, const float* k, const float* v,
                        const int64_t* mask, int64_t B, int64_t T, int64_t heads, int64_t d,
-                       int64_t ld, int64_t ldo);
+                       int64_t ld, int64_t ldo, const AttentionDropout* dropout = nullptr);
 // dq, dk, dv (B,T,heads,d), rows `ld` apart (so one fused (B,T,3,heads,d) buffer works), written;
 // from dout (B,T,heads,d) rows `ldo` apart, the forward's q, k, v and probs (B,heads,T,T).
 // Masked keys have probability 0, so they get exactly zero dk and dv. workspace: at least
 // attention_backward_workspace_floats(B, T, heads) floats.
 void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q,
                         const float* k, const float* v, const float* probs, int64_t B, int64_t T,
-                        int64_t heads, int64_t d, int64_t ld, int64_t ldo, float* workspace);
+                        int64_t heads, int64_t d, int64_t ld, int64_t ldo, float* workspace,
+                        const AttentionDropout* dropout = nullptr);
 int64_t attention_backward_workspace_floats(int64_t B, int64_t T, int64_t heads);
 
 // ---- Embeddings --------------------------------------------------------------------------------

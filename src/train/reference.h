@@ -85,8 +85,9 @@ inline Vec map(const Vec& x, double (*f)(double)) {
 
 // out (B,T,H,d) = softmax(q k^T / sqrt(d) + mask) v per head, q, k, v (B,T,H,d) contiguous;
 // mask (B,T) 0/1 or null: padded keys get finfo(float).min added, as Hugging Face does.
+// keep (B,H,T,T) or null: dropout on the probabilities with that mask, kept ones scaled 1/(1-p).
 inline Vec attention(const Vec& q, const Vec& k, const Vec& v, const int64_t* mask, int64_t B, int64_t T,
-                     int64_t H, int64_t d) {
+                     int64_t H, int64_t d, const uint8_t* keep = nullptr, double p = 0.0) {
   const double scale = 1.0 / std::sqrt(double(d));
   const double masked = std::numeric_limits<float>::lowest();
   Vec out(q.size(), 0.0), s(static_cast<size_t>(T));
@@ -103,8 +104,10 @@ inline Vec attention(const Vec& q, const Vec& k, const Vec& v, const int64_t* ma
         }
         double sum = 0.0;
         for (int64_t j = 0; j < T; ++j) sum += (s[j] = std::exp(s[j] - mx));
-        for (int64_t j = 0; j < T; ++j)
-          for (int64_t c = 0; c < d; ++c) out[at(b, i, h) + c] += s[j] / sum * v[at(b, j, h) + c];
+        for (int64_t j = 0; j < T; ++j) {
+          const double drop = keep ? keep[((b * H + h) * T + i) * T + j] / (1.0 - p) : 1.0;
+          for (int64_t c = 0; c < d; ++c) out[at(b, i, h) + c] += s[j] / sum * drop * v[at(b, j, h) + c];
+        }
       }
   return out;
 }

@@ -14,15 +14,19 @@
 namespace slimformer::train {
 
 // What one layer's backward reads: its input, q/k/v, attention probabilities and context, the
-// residual sums before each LayerNorm (with their statistics), the FFN input and GELU input.
+// residual sums before each LayerNorm (with their statistics), the FFN input and GELU input, and
+// the dropout masks (empty without dropout) of the probabilities and the two sublayer outputs.
 struct LayerActivations {
   Tensor x, q, k, v, probs, ctx, r1, mean1, rstd1, x1, f, g, r2, mean2, rstd2;
   Tensor out;   // the layer's output, the next layer's x
+  std::vector<uint8_t> keep_probs, keep_attn_out, keep_ffn_out;
 };
 
 struct TrainableEncoder::Tape {
   Batch batch;
   PoolingMode pooling = PoolingMode::Mean;
+  uint64_t step = 0;                 // the dropout masks' step
+  std::vector<uint8_t> keep_emb;     // the embeddings' dropout mask (empty: none)
   std::vector<int64_t> positions;
   Tensor e, emb_mean, emb_rstd;      // summed embeddings (n,H) and their LayerNorm statistics
   std::vector<LayerActivations> layers;
@@ -44,7 +48,31 @@ void activation_backward(Activation act, float* dx, const float* dy, const float
   }
 }
 
+// Dropout sites, numbered once: the embeddings, then three per layer.
+constexpr uint64_t kEmbeddingSite = 0;
+uint64_t site(size_t layer, uint64_t k) { return 1 + 3 * static_cast<uint64_t>(layer) + k; }   // k < 3
+
+// y (n) = dropout(y) in place under (seed, step, site), the mask into keep; nothing when p = 0.
+void drop_in_place(float* y, std::vector<uint8_t>& keep, int64_t n, double p, uint64_t seed, uint64_t step,
+                   uint64_t site_id) {
+  if (p <= 0.0) return;
+  keep.resize(static_cast<size_t>(n));
+  dropout_forward(y, keep.data(), y, n, p, DropoutKey{seed, step, site_id});
+}
+
+// dy (n) = dropout'(dy) in place with the forward's mask; nothing without one.
+void undrop_in_place(float* dy, const std::vector<uint8_t>& keep, int64_t n, double p) {
+  if (!keep.empty()) dropout_backward(dy, dy, keep.data(), n, p);
+}
+
 }  // namespace
+
+void TrainableEncoder::set_dropout(const Dropout& d) {
+  for (double p : {d.hidden, d.attention}) {
+    if (!(p >= 0.0 && p < 1.0)) throw InputError("dropout probability must be in [0, 1), got " + std::to_string(p));
+  }
+  dropout_ = d;
+}
 
 size_t TrainableEncoder::add(const std::string& name, const Checkpoint& ckpt) {
   const Tensor t = ckpt.get(name);
@@ -91,8 +119,9 @@ TrainableEncoder::TrainableEncoder(const Checkpoint& ckpt) : config_(ckpt.config
   }
 }
 
-LayerActivations TrainableEncoder::layer_forward(const Layer& L, const Tensor& x, const Batch& batch) {
+LayerActivations TrainableEncoder::layer_forward(size_t index, const Tensor& x, const Batch& batch, uint64_t step) {
   const EncoderConfig& c = config_;
+  const Layer& L = layers_[index];
   const int64_t B = batch.batch, T = batch.seq, n = B * T, H = c.hidden_size, d = H / c.num_heads;
   const int64_t A = L.heads * d, I = L.intermediate;
   LayerActivations a;
@@ -105,10 +134,16 @@ LayerActivations TrainableEncoder::layer_forward(const Layer& L, const Tensor& x
   kernels::linear_f32(a.v.data<float>(), x.data<float>(), value(L.v_w), value(L.v_b), n, A, H);
   a.probs = Tensor::empty({B, L.heads, T, T});
   a.ctx = Tensor::empty({n, A});
+  AttentionDropout drop_probs;
+  if (dropout_.attention > 0) {
+    a.keep_probs.resize(static_cast<size_t>(B * L.heads * T * T));
+    drop_probs = {dropout_.attention, {dropout_.seed, step, site(index, 0)}, a.keep_probs.data()};
+  }
   attention_forward(a.ctx.data<float>(), a.probs.data<float>(), a.q.data<float>(), a.k.data<float>(), a.v.data<float>(),
-                    batch.mask.data(), B, T, L.heads, d, A, A);
+                    batch.mask.data(), B, T, L.heads, d, A, A, dropout_.attention > 0 ? &drop_probs : nullptr);
   a.r1 = Tensor::empty({n, H});
   kernels::linear_f32(a.r1.data<float>(), a.ctx.data<float>(), value(L.o_w), value(L.o_b), n, H, A);
+  drop_in_place(a.r1.data<float>(), a.keep_attn_out, n * H, dropout_.hidden, dropout_.seed, step, site(index, 1));
   add_into(a.r1.data<float>(), x.data<float>(), n * H);
   a.mean1 = Tensor::empty({n});
   a.rstd1 = Tensor::empty({n});
@@ -121,6 +156,7 @@ LayerActivations TrainableEncoder::layer_forward(const Layer& L, const Tensor& x
   kernels::apply_epilogue_row(model::epilogue_for(c.activation), a.g.data<float>(), a.f.data<float>(), n * I, false);
   a.r2 = Tensor::empty({n, H});
   kernels::linear_f32(a.r2.data<float>(), a.g.data<float>(), value(L.out_w), value(L.out_b), n, H, I);
+  drop_in_place(a.r2.data<float>(), a.keep_ffn_out, n * H, dropout_.hidden, dropout_.seed, step, site(index, 2));
   add_into(a.r2.data<float>(), a.x1.data<float>(), n * H);
   a.mean2 = Tensor::empty({n});
   a.rstd2 = Tensor::empty({n});
@@ -130,13 +166,14 @@ LayerActivations TrainableEncoder::layer_forward(const Layer& L, const Tensor& x
   return a;
 }
 
-Tensor TrainableEncoder::forward(const Batch& batch, PoolingMode pooling) {
+Tensor TrainableEncoder::forward(const Batch& batch, PoolingMode pooling, uint64_t step) {
   const EncoderConfig& c = config_;
   model::check_batch(batch, c);
   const int64_t B = batch.batch, T = batch.seq, n = B * T, H = c.hidden_size;
   auto tape = std::make_shared<Tape>();
   tape->batch = batch;
   tape->pooling = pooling;
+  tape->step = step;
   tape->positions = model::position_ids(batch.ids, c, B, T);
 
   // Embeddings: word (scaled, BigBird) + position + token type, then LayerNorm.
@@ -154,9 +191,10 @@ Tensor TrainableEncoder::forward(const Batch& batch, PoolingMode pooling) {
   Tensor x = Tensor::empty({n, H});
   layernorm_forward(x.data<float>(), tape->emb_mean.data<float>(), tape->emb_rstd.data<float>(), e, value(emb_ln_g_),
                     value(emb_ln_b_), n, H, c.layer_norm_eps);
+  drop_in_place(x.data<float>(), tape->keep_emb, n * H, dropout_.hidden, dropout_.seed, step, kEmbeddingSite);
 
-  for (const Layer& L : layers_) {
-    LayerActivations a = layer_forward(L, x, batch);
+  for (size_t li = 0; li < layers_.size(); ++li) {
+    LayerActivations a = layer_forward(li, x, batch, step);
     x = a.out;
     // With checkpointing only the layer's input is kept; backward() runs the layer again.
     if (checkpoint_activations_) {
@@ -190,15 +228,21 @@ void TrainableEncoder::backward(const Tensor& dpooled) {
 
   for (size_t li = layers_.size(); li-- > 0;) {
     const Layer& L = layers_[li];
-    const LayerActivations a = checkpoint_activations_ ? layer_forward(L, tp.layers[li].x, tp.batch) : tp.layers[li];
+    const LayerActivations a =
+        checkpoint_activations_ ? layer_forward(li, tp.layers[li].x, tp.batch, tp.step) : tp.layers[li];
     const int64_t A = L.heads * d, I = L.intermediate;
     // x2 = LN2(r2), r2 = x1 + FFN(x1)
     Tensor dr2 = Tensor::empty({n, H});
     layernorm_backward(dr2.data<float>(), grad(L.ln2_g), grad(L.ln2_b), dx.data<float>(), a.r2.data<float>(),
                        value(L.ln2_g), a.mean2.data<float>(), a.rstd2.data<float>(), n, H, c.layer_norm_eps);
     Tensor dg = Tensor::empty({n, I});
-    linear_backward(dg.data<float>(), grad(L.out_w), grad(L.out_b), dr2.data<float>(), a.g.data<float>(), value(L.out_w),
-                    n, H, I);
+    Tensor dffn_out = dr2;   // the FFN's output gradient, through its dropout (dr2 stays the residual's)
+    if (!a.keep_ffn_out.empty()) {
+      dffn_out = Tensor::empty({n, H});
+      dropout_backward(dffn_out.data<float>(), dr2.data<float>(), a.keep_ffn_out.data(), n * H, dropout_.hidden);
+    }
+    linear_backward(dg.data<float>(), grad(L.out_w), grad(L.out_b), dffn_out.data<float>(), a.g.data<float>(),
+                    value(L.out_w), n, H, I);
     activation_backward(c.activation, dg.data<float>(), dg.data<float>(), a.f.data<float>(), n * I);
     Tensor dx1 = Tensor::empty({n, H});
     linear_backward(dx1.data<float>(), grad(L.i_w), grad(L.i_b), dg.data<float>(), a.x1.data<float>(), value(L.i_w), n,
@@ -209,13 +253,22 @@ void TrainableEncoder::backward(const Tensor& dpooled) {
     layernorm_backward(dr1.data<float>(), grad(L.ln1_g), grad(L.ln1_b), dx1.data<float>(), a.r1.data<float>(),
                        value(L.ln1_g), a.mean1.data<float>(), a.rstd1.data<float>(), n, H, c.layer_norm_eps);
     Tensor dctx = Tensor::empty({n, A});
-    linear_backward(dctx.data<float>(), grad(L.o_w), grad(L.o_b), dr1.data<float>(), a.ctx.data<float>(), value(L.o_w),
-                    n, H, A);
+    Tensor dattn_out = dr1;   // the same for the attention output's dropout
+    if (!a.keep_attn_out.empty()) {
+      dattn_out = Tensor::empty({n, H});
+      dropout_backward(dattn_out.data<float>(), dr1.data<float>(), a.keep_attn_out.data(), n * H, dropout_.hidden);
+    }
+    linear_backward(dctx.data<float>(), grad(L.o_w), grad(L.o_b), dattn_out.data<float>(), a.ctx.data<float>(),
+                    value(L.o_w), n, H, A);
     Tensor dq = Tensor::empty({n, A}), dk = Tensor::empty({n, A}), dv = Tensor::empty({n, A});
     Tensor work = Tensor::empty({attention_backward_workspace_floats(B, T, L.heads)});
+    AttentionDropout drop_probs;
+    if (!a.keep_probs.empty()) {
+      drop_probs = {dropout_.attention, {}, const_cast<uint8_t*>(a.keep_probs.data())};   // read only here
+    }
     attention_backward(dq.data<float>(), dk.data<float>(), dv.data<float>(), dctx.data<float>(), a.q.data<float>(),
                        a.k.data<float>(), a.v.data<float>(), a.probs.data<float>(), B, T, L.heads, d, A, A,
-                       work.data<float>());
+                       work.data<float>(), a.keep_probs.empty() ? nullptr : &drop_probs);
     Tensor part = Tensor::empty({n, H});
     dx = dr1;   // the residual; then the three projections' input gradients
     const size_t weights[3] = {L.q_w, L.k_w, L.v_w}, biases[3] = {L.q_b, L.k_b, L.v_b};
@@ -227,7 +280,8 @@ void TrainableEncoder::backward(const Tensor& dpooled) {
     }
   }
 
-  // Embeddings: LayerNorm, then each table's rows.
+  // Embeddings: their dropout, LayerNorm, then each table's rows.
+  undrop_in_place(dx.data<float>(), tp.keep_emb, n * H, dropout_.hidden);
   Tensor de = Tensor::empty({n, H});
   layernorm_backward(de.data<float>(), grad(emb_ln_g_), grad(emb_ln_b_), dx.data<float>(), tp.e.data<float>(),
                      value(emb_ln_g_), tp.emb_mean.data<float>(), tp.emb_rstd.data<float>(), n, H, c.layer_norm_eps);

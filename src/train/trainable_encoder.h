@@ -30,8 +30,9 @@ class TrainableEncoder {
   explicit TrainableEncoder(const Checkpoint& ckpt);
 
   // Mean-pooled (sentence-transformers: over the mask) or [CLS] sentence vectors (B, H) of the
-  // batch; keeps the activations of this call for backward().
-  Tensor forward(const Batch& batch, PoolingMode pooling);
+  // batch; keeps the activations of this call for backward(). `step` keys the dropout masks
+  // (set_dropout): the optimizer step, so that a resumed run draws what an uninterrupted one did.
+  Tensor forward(const Batch& batch, PoolingMode pooling, uint64_t step = 0);
   // Adds d loss / d parameter to every grad, from dpooled (B, H) = d loss / d forward()'s result.
   // Uses the activations of the last forward (InputError if there was none).
   void backward(const Tensor& dpooled);
@@ -40,6 +41,17 @@ class TrainableEncoder {
   // again before going back through it. The same gradients, bit for bit, for about a third more
   // compute and a fraction of the activation memory (docs/distill.md).
   void set_checkpoint_activations(bool on) { checkpoint_activations_ = on; }
+
+  // Dropout where BERT has it in training: on the embeddings' output, the attention
+  // probabilities, and each sublayer's output before its residual sum (hidden_dropout_prob,
+  // attention_probs_dropout_prob). Masks depend on (seed, step, site, element) only
+  // (train/dropout.h): the same for any thread count and when a checkpointed layer is recomputed.
+  // Off (0) unless set. InputError for a probability outside [0, 1).
+  struct Dropout {
+    double hidden = 0.0, attention = 0.0;
+    uint64_t seed = 0;
+  };
+  void set_dropout(const Dropout& dropout);
 
   void zero_grad();
   std::vector<Parameter>& parameters() { return params_; }
@@ -64,8 +76,10 @@ class TrainableEncoder {
   bool has_token_type_ = false;
   std::shared_ptr<Tape> tape_;
   bool checkpoint_activations_ = false;
+  Dropout dropout_;
 
-  LayerActivations layer_forward(const Layer& L, const Tensor& x, const Batch& batch);
+  // Layer `index` (its dropout sites) over x, with the dropout masks of `step`.
+  LayerActivations layer_forward(size_t index, const Tensor& x, const Batch& batch, uint64_t step);
 
   size_t add(const std::string& name, const Checkpoint& ckpt);
   float* value(size_t i) { return params_[i].value.data<float>(); }

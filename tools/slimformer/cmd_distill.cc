@@ -17,7 +17,7 @@ namespace compress = slimformer::compress;
 struct DistillCliOptions {
   std::string teacher, student, out, data, init = "every-other", loss, eval_stsb, eval_mrpc, threads;
   int64_t student_layers = 0, epochs = 1, batch_size = 32, max_length = 128;
-  double lr = 1e-4, temperature = 0, hard_label_weight = -1;
+  double lr = 1e-4, temperature = 0, hard_label_weight = -1, dropout = 0;
   uint64_t seed = 42;
   bool resume = false, checkpoint_activations = false;
 };
@@ -53,6 +53,7 @@ int run_distill(const DistillCliOptions& o) {
   d.eval_mrpc = o.eval_mrpc;
   d.resume = o.resume;
   d.checkpoint_activations = o.checkpoint_activations;
+  d.dropout = o.dropout;
   const auto start = std::chrono::steady_clock::now();
   d.progress = [&](int64_t epoch, int64_t step, int64_t steps, double loss, double per_s) {
     if (step % 20 != 0 && step != steps) return;
@@ -105,6 +106,9 @@ Runner add_distill(CLI::App& root) {
   cmd->add_flag("--resume", o->resume, "Continue the run whose last epoch --out holds");
   cmd->add_flag("--checkpoint-activations", o->checkpoint_activations,
                 "Keep only each layer's input and recompute the layer in backward: less memory, same result");
+  cmd->add_option("--dropout", o->dropout,
+                  "The student's dropout probability, where BERT has it (default 0: none; seeded by --seed)")
+      ->type_name("P");
   add_threads_flag(cmd, &o->threads);
   return [o] { return run_distill(*o); };
 }
