@@ -70,7 +70,7 @@ TEST(CompressDistillKd, PairsFromTsvMrpcAndStsFiles) {
   EXPECT_EQ(p.second, (std::vector<std::string>{"y", "w"}));
   EXPECT_EQ(p.labels, (std::vector<int64_t>{1, -1}));
   const compress::DistillPairs m = compress::read_distill_pairs(
-      write_text(dir / "m.tsv", "Quality\t#1 ID\t#2 ID\t#1 String\t#2 String\n0\t1\t2\tleft\tright\n"));
+      write_text(dir / "m.tsv", "\xEF\xBB\xBFQuality\t#1 ID\t#2 ID\t#1 String\t#2 String\n0\t1\t2\tleft\tright\n"));
   EXPECT_EQ(m.first, (std::vector<std::string>{"left"}));
   EXPECT_EQ(m.labels, (std::vector<int64_t>{0}));
   const compress::DistillPairs s =

@@ -64,6 +64,8 @@ TEST(CompressDistill, SentencesFromTextPairsAndStsFiles) {
   const fs::path dir = scratch("data");
   EXPECT_EQ(compress::read_distill_sentences(write_text(dir / "a.txt", "one\n\ntwo\r\n")),
             (std::vector<std::string>{"one", "two"}));
+  EXPECT_EQ(compress::read_distill_sentences(write_text(dir / "bom.txt", "\xEF\xBB\xBFone\n")),
+            std::vector<std::string>{"one"});
   EXPECT_EQ(compress::read_distill_sentences(write_text(dir / "b.tsv", "x\ty\nz\n")),
             (std::vector<std::string>{"x", "y", "z"}));
   EXPECT_EQ(compress::read_distill_sentences(write_text(dir / "c.csv", "g\tf\t2012\t1\t5.0\tleft one\tright one\n")),

@@ -48,6 +48,7 @@ std::vector<std::string> read_distill_sentences(const std::string& path) {
   int64_t number = 0;
   while (std::getline(in, line)) {
     ++number;
+    if (number == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);   // a byte-order mark
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) continue;
     std::vector<std::string> fields;
@@ -72,6 +73,7 @@ DistillPairs read_distill_pairs(const std::string& path) {
   if (!in) throw IoError("cannot read the data file '" + path + "'");
   std::string line;
   std::getline(in, line);
+  if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);   // a UTF-8 byte-order mark (GLUE's MRPC files have one)
   DistillPairs out;
   if (line.rfind("Quality", 0) == 0) {   // MRPC: its own reader checks every row
     for (const LabelledPair& p : read_mrpc(path)) {
