@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every compression variant of a model, built with the CLI and scored side by side by
 # `slimformer eval` on STS-B (docs/compression.md holds the table this writes).
-# Usage: bench/compression_table.sh [MODEL_DIR] [STSB_FILE] [OUT_DIR] [THREADS]
+# Usage: [STSB_TRAIN=FILE] bench/compression_table.sh [MODEL_DIR] [STSB_FILE] [OUT_DIR] [THREADS]
 # Defaults: ../shared/models/bert-mini-sts, its STS-B test split, ./compression-results, 2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +34,15 @@ add chapter-every-weight-20 "$bin" prune l1-unstructured --model "$model" --amou
 add ffn50+heads50 "$bin" prune heads --model "$work/ffn50" --amount 0.5
 add ffn50+heads50+int8 "$bin" quantize --model "$work/ffn50+heads50" --dtype int8 --embeddings int8
 add layers-keep-0,2 "$bin" prune layers --model "$model" --keep 0,2
+# Which heads to remove: the lowest weight norms against gradient importance (Michel et al. 2019)
+# on the first 2000 pairs of STS-B train (never the split scored here). Skipped without that file.
+train=${STSB_TRAIN:-../shared/data/stsbenchmark/sts-train.csv}
+for a in 25 50; do
+  add heads$a-norm "$bin" prune heads --model "$model" --amount 0.$a
+  if [ -f "$train" ]; then
+    add heads$a-gradient "$bin" prune heads --model "$model" --amount 0.$a --data "$train" --data-limit 2000
+  fi
+done
 # The baseline once more, last: how far the speed column moves between identical models.
 variants+=("f32-again")
 dirs+=("$model")

@@ -6,11 +6,15 @@
 #include <filesystem>
 #include <string>
 
+#include "classifier_test_util.h"
 #include "cli_test_util.h"
 #include "slimformer/checkpoint.h"
+#include "slimformer/compress.h"
+#include "slimformer/eval.h"
 
 using namespace slimtest;
 namespace fs = std::filesystem;
+namespace compress = slimformer::compress;
 
 namespace {
 
@@ -165,4 +169,53 @@ TEST(CliPrune, BadOptionsAreOneLineAndExitTwo) {
   expect_one_line_error(run_cli("prune ffn --amount 0.5 --model " + q(src) + " --out " + q(s.at("full"))), {"not empty"});
   expect_one_line_error(run_cli("prune ffn --amount 0.5 --model " + q(s.at("none")) + " --out " + q(s.at("o"))), {"--model"});
   EXPECT_FALSE(fs::exists(s.at("o")));
+}
+
+TEST(CliPrune, HeadsByGradientImportanceOnScoredPairs) {
+  Scratch s("heads-gradient");
+  const std::string src = model_dir("st-bert-uncased");
+  const std::string dev = shared_dir() + "/data/stsbenchmark/sts-dev.csv";
+  const CommandResult r = run_cli("prune heads --amount 0.5 --data " + q(dev) + " --data-limit 40 --model " + q(src) +
+                                  " --out " + q(s.at("g")));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("pruned: 2 attention heads removed (gradient importance on 40 pairs)"), std::string::npos) << r.out;
+  // The folder holds the heads the library ranks lowest, and embeds.
+  compress::ModelState m = compress::state_of(slimformer::Checkpoint(src));
+  compress::HeadGradientOptions o;
+  o.max_pairs = 40;
+  const auto want = compress::heads_by_importance(
+      m, compress::head_importance_by_gradient(src, slimformer::read_sts(dev), o).scores, 0.5);
+  EXPECT_EQ(slimformer::Checkpoint(s.at("g")).config().pruned_heads, want);
+  EXPECT_EQ(run_cli("embed --model " + q(s.at("g")), "a small test\n").exit_code, 0);
+  // Without --data the weight norms choose, and the line says so.
+  const CommandResult n = run_cli("prune heads --amount 0.5 --model " + q(src) + " --out " + q(s.at("n")));
+  ASSERT_EQ(n.exit_code, 0) << n.err;
+  EXPECT_NE(n.out.find("pruned: 2 attention heads removed (the lowest weight norms)"), std::string::npos) << n.out;
+}
+
+TEST(CliPrune, BadDataForGradientImportanceIsOneLine) {
+  Scratch s("heads-gradient-bad");
+  const std::string src = model_dir("st-bert-uncased");
+  const std::string dev = shared_dir() + "/data/stsbenchmark/sts-dev.csv";
+  const std::string m = " --model " + q(src) + " --out " + q(s.at("o"));
+  expect_one_line_error(run_cli("prune heads --amount 0.5 --data " + q(s.at("absent.csv")) + m),
+                        {"--data", s.at("absent.csv"), "scored sentence pairs"});
+  write_file(s.at("text.txt"), "A sentence without a score.\nAnother one.\n");
+  expect_one_line_error(run_cli("prune heads --amount 0.5 --data " + q(s.at("text.txt")) + m),
+                        {"--data", s.at("text.txt"), "scored sentence pairs"});
+  expect_one_line_error(run_cli("prune heads --heads 0:1 --data " + q(dev) + m), {"--data", "--heads"});
+  expect_one_line_error(run_cli("prune heads --amount 0.5 --data-limit 5" + m), {"--data-limit", "--data FILE"});
+  expect_one_line_error(run_cli("prune heads --amount 0.5 --data-limit 0 --data " + q(dev) + m), {"--data-limit"});
+  expect_one_line_error(run_cli("prune ffn --amount 0.5 --data " + q(dev) + m), {"--data", "ffn"});
+  // A classifier folder: the loss is defined on sentence embeddings.
+  auto tensors = prefixed_tensors("st-bert-uncased", "bert.");
+  tensors["classifier.weight"] = random_tensor({2, 16}, 1);
+  tensors["classifier.bias"] = random_tensor({2}, 2);
+  const nlohmann::json edits = {{"architectures", {"BertForSequenceClassification"}}, {"num_labels", 2}};
+  const std::string cls = write_model_folder(fixture_config("st-bert-uncased", edits), tensors, "st-bert-uncased");
+  expect_one_line_error(run_cli("prune heads --amount 0.5 --data " + q(dev) + " --model " + q(cls) + " --out " + q(s.at("c"))),
+                        {cls, "BertForSequenceClassification", "sentence embedding"});
+  EXPECT_FALSE(fs::exists(s.at("o")));
+  EXPECT_FALSE(fs::exists(s.at("c")));
+  fs::remove_all(cls);
 }

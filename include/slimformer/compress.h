@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "slimformer/checkpoint.h"
+#include "slimformer/eval.h"
 #include "slimformer/tensor.h"
 
 namespace slimformer::compress {
@@ -44,8 +45,34 @@ std::map<int64_t, std::vector<int64_t>> ffn_neurons_by_norm(ModelState& m, doubl
 // their rows of query, key and value and their columns of the attention output.
 std::map<int64_t, std::vector<double>> head_importance(ModelState& m);
 // The round(amount * heads) least important heads over all layers (original indices, as
-// remove_heads takes them), skipping any that would leave a layer without heads.
+// remove_heads takes them), skipping any that would leave a layer without heads. Scored by
+// head_importance (weight norms), or by `scores` (per layer, the heads still there, in order, as
+// head_importance and head_importance_by_gradient give them; InputError if their shape differs).
 std::map<int64_t, std::vector<int64_t>> heads_by_importance(ModelState& m, double amount);
+std::map<int64_t, std::vector<int64_t>> heads_by_importance(const ModelState& m,
+                                                            const std::map<int64_t, std::vector<double>>& scores,
+                                                            double amount);
+
+// Gradient head importance (Michel, Levy, Neubig 2019, "Are Sixteen Heads Really Better than
+// One?"): a gate xi_h multiplies each head's attention context; head h's importance is the sum
+// over batches of |d loss / d xi_h| at xi = 1, each layer's scores then divided by their L2 norm
+// (as the paper's code does: layers whose gradients are larger do not take all the ranks).
+// The loss is sentence-transformers' CosineSimilarityLoss on the pairs: mean over a batch of
+// (cos(u, v) - score / 5)^2, u and v the pooled embeddings (the folder's pooling, mean or cls).
+struct HeadGradientOptions {
+  int64_t max_pairs = 2000;    // the first max_pairs pairs are used (the cost is linear in them)
+  int64_t batch_size = 32;     // pairs per batch (a batch encodes 2 x batch_size sentences)
+  int64_t max_length = 0;      // tokens per sentence; 0 = the model's limit
+  bool normalize_layers = true;
+};
+struct HeadImportance {
+  std::map<int64_t, std::vector<double>> scores;   // per layer, the heads still there, in order
+  int64_t pairs = 0;                               // the pairs used
+};
+// InputError for a folder with a classification head (gradient importance scores sentence
+// embeddings), a pooling other than mean or cls, no pairs, a quantized model, or bad options.
+HeadImportance head_importance_by_gradient(const std::string& model_dir, const std::vector<StsPair>& pairs,
+                                           const HeadGradientOptions& options = {});
 
 // Keeps only the listed encoder layers (in order), renumbered from 0; their pruned heads, FFN
 // widths and attention windows go with them. InputError for a layer out of range, listed twice,

@@ -1,5 +1,6 @@
 // Choosing what structured pruning removes: FFN neurons by the norm of their input weights
-// (torch.nn.utils.prune.ln_structured on dim 0), heads by the norm of their weights.
+// (torch.nn.utils.prune.ln_structured on dim 0), heads by the norm of their weights or by given
+// scores (head_gradient.cc computes gradient ones).
 #include <algorithm>
 #include <cmath>
 #include <tuple>
@@ -88,7 +89,17 @@ std::map<int64_t, std::vector<double>> head_importance(ModelState& m) {
 
 std::map<int64_t, std::vector<int64_t>> heads_by_importance(ModelState& m, double amount) {
   check_amount(amount, "head pruning");
-  const std::map<int64_t, std::vector<double>> scores = head_importance(m);
+  return heads_by_importance(m, head_importance(m), amount);
+}
+
+std::map<int64_t, std::vector<int64_t>> heads_by_importance(const ModelState& m,
+                                                            const std::map<int64_t, std::vector<double>>& scores,
+                                                            double amount) {
+  check_amount(amount, "head pruning");
+  if (static_cast<int64_t>(scores.size()) != m.config.num_layers) {
+    throw InputError("head pruning: scores for " + std::to_string(scores.size()) + " layers, the model has " +
+                     std::to_string(m.config.num_layers));
+  }
   // (score, layer, original head index), lowest first; each layer keeps at least one head.
   std::vector<std::tuple<double, int64_t, int64_t>> ranked;
   std::map<int64_t, int64_t> left;
@@ -101,7 +112,14 @@ std::map<int64_t, std::vector<int64_t>> heads_by_importance(ModelState& m, doubl
         present.push_back(h);
       }
     }
-    for (size_t i = 0; i < heads.size(); ++i) ranked.emplace_back(heads[i], layer, present[i]);
+    if (layer < 0 || layer >= m.config.num_layers || heads.size() != present.size()) {
+      throw InputError("head pruning: layer " + std::to_string(layer) + " has " + std::to_string(present.size()) +
+                       " heads, its scores " + std::to_string(heads.size()));
+    }
+    for (size_t i = 0; i < heads.size(); ++i) {
+      if (!std::isfinite(heads[i])) throw InputError("head pruning: layer " + std::to_string(layer) + "'s head scores are not finite");
+      ranked.emplace_back(heads[i], layer, present[i]);
+    }
     left[layer] = static_cast<int64_t>(heads.size());
   }
   std::sort(ranked.begin(), ranked.end());

@@ -23,7 +23,7 @@ const char* const kDenseHelp =
     "are stored as a bitmask and their nonzeros, docs/formats.md)";
 
 struct PruneCliOptions {
-  std::string model, out, method, amount, scope, iterative, heads, norm, keep, drop;
+  std::string model, out, method, amount, scope, iterative, heads, norm, keep, drop, data, data_limit;
   bool global = false;
   bool dense = false;   // store zeros densely (Hugging Face loads the file)
 };
@@ -79,6 +79,34 @@ void finish(const compress::ModelState& m, const PruneCliOptions& o, const std::
               input.c_str());
 }
 
+// The pairs --data holds, every reading error restated as what --data must hold.
+std::vector<slimformer::StsPair> read_data_pairs(const std::string& path) {
+  try {
+    return slimformer::read_sts(path);
+  } catch (const slimformer::Error& e) {
+    throw InputError(std::string("--data: ") + e.what() +
+                     " (--data must hold scored sentence pairs: an STS Benchmark sts-*.csv or GLUE STS-B .tsv file)");
+  }
+}
+
+// heads --amount: by gradient importance on --data's pairs, else by weight norm. `score` names
+// the choice for the summary line.
+std::map<int64_t, std::vector<int64_t>> heads_to_remove(compress::ModelState& m, const PruneCliOptions& o,
+                                                        std::string& score) {
+  const double amount = parse_amount(o.amount);
+  if (o.data.empty()) {
+    if (!o.data_limit.empty()) throw InputError("--data-limit needs --data FILE (the pairs to score heads on)");
+    score = " (the lowest weight norms)";
+    return compress::heads_by_importance(m, amount);
+  }
+  compress::HeadGradientOptions g;
+  if (!o.data_limit.empty()) g.max_pairs = parse_int("--data-limit", o.data_limit, 1);
+  const compress::HeadImportance importance =
+      compress::head_importance_by_gradient(o.model, read_data_pairs(o.data), g);
+  score = " (gradient importance on " + std::to_string(importance.pairs) + " pairs)";
+  return compress::heads_by_importance(m, importance.scores, amount);
+}
+
 int run_prune(const PruneCliOptions& o) {
   require_model_dir("--model", o.model);
   compress::check_output_folder(o.model, o.out);
@@ -88,6 +116,7 @@ int run_prune(const PruneCliOptions& o) {
   }
   compress::ModelState m = compress::state_of(slimformer::Checkpoint(o.model));
   char line[512];
+  if (method != "heads") refuse_unused(o, {{"--data", !o.data.empty()}, {"--data-limit", !o.data_limit.empty()}});
   if (method == "l1-unstructured") {
     refuse_unused(o, {{"--heads", !o.heads.empty()}, {"--norm", !o.norm.empty()}, {"--keep", !o.keep.empty()},
                       {"--drop", !o.drop.empty()}});
@@ -118,12 +147,16 @@ int run_prune(const PruneCliOptions& o) {
   if (method == "heads") {
     refuse_unused(o, {{"--norm", !o.norm.empty()}, {"--keep", !o.keep.empty()}, {"--drop", !o.drop.empty()}});
     if (o.amount.empty() == o.heads.empty()) throw InputError("heads: give either --amount F or --heads L:H,... (one of them)");
-    const auto heads = o.heads.empty() ? compress::heads_by_importance(m, parse_amount(o.amount)) : parse_heads(o.heads);
+    if (!o.heads.empty() && (!o.data.empty() || !o.data_limit.empty())) {
+      throw InputError("--data and --data-limit rank heads for --amount; --heads lists them instead (give one)");
+    }
+    std::string score;
+    const auto heads = o.heads.empty() ? heads_to_remove(m, o, score) : parse_heads(o.heads);
     compress::remove_heads(m, heads);
     int64_t count = 0;
     for (const auto& [layer, h] : heads) count += static_cast<int64_t>(h.size());
     std::snprintf(line, sizeof line, "pruned: %lld attention heads removed%s", static_cast<long long>(count),
-                  o.heads.empty() ? " (the lowest weight norms)" : "");
+                  score.c_str());
     finish(m, o, line, {{"slimformer.pruned", "heads"}});
   } else if (method == "ffn") {
     refuse_unused(o, {{"--heads", !o.heads.empty()}, {"--keep", !o.keep.empty()}, {"--drop", !o.drop.empty()}});
@@ -244,6 +277,11 @@ Runner add_prune(CLI::App& root) {
   cmd->add_option("--scope", o->scope, "l1-unstructured: linear (default) or every-weight")->type_name("SCOPE");
   cmd->add_option("--iterative", o->iterative, "l1-unstructured: reach --amount in N equal steps")->type_name("N");
   cmd->add_option("--heads", o->heads, "heads: the heads to remove, LAYER:HEAD,...")->type_name("LIST");
+  cmd->add_option("--data", o->data,
+                  "heads --amount: rank heads by gradient importance (Michel et al. 2019) on these STS-B "
+                  "scored pairs instead of by weight norm")
+      ->type_name("FILE");
+  cmd->add_option("--data-limit", o->data_limit, "heads --data: use the first N pairs (default 2000)")->type_name("N");
   cmd->add_option("--norm", o->norm, "ffn: rank neurons by the L1 or L2 (default) norm")->type_name("1|2");
   cmd->add_option("--keep", o->keep, "layers: the layers to keep, e.g. 0,2")->type_name("LIST");
   cmd->add_option("--drop", o->drop, "layers: remove the top N layers")->type_name("N");
