@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "slimformer/compress.h"
+#include "slimformer/movement.h"
 
 namespace slimformer::compress {
 
@@ -37,6 +38,7 @@ struct DistillOptions {
   std::string eval_stsb;            // an STS-B file scored after each epoch ("": none)
   bool resume = false;              // continue from out_dir's last epoch
   bool checkpoint_activations = false;   // recompute each layer in backward (less memory, same result)
+  MovementPruning movement;              // movement pruning while distilling (amount 0: none)
   // Called after every optimizer step (stderr progress in the CLI).
   std::function<void(int64_t epoch, int64_t step, int64_t steps_per_epoch, double loss, double sentences_per_s)> progress;
   // Called after each epoch's student is written (and scored).

@@ -20,6 +20,7 @@ struct DistillCliOptions {
   double lr = 1e-4, temperature = 0;
   uint64_t seed = 42;
   bool resume = false, checkpoint_activations = false;
+  std::string prune;   // --prune movement:amount=F
 };
 
 int run_distill(const DistillCliOptions& o) {
@@ -49,6 +50,7 @@ int run_distill(const DistillCliOptions& o) {
   d.eval_stsb = o.eval_stsb;
   d.resume = o.resume;
   d.checkpoint_activations = o.checkpoint_activations;
+  if (!o.prune.empty()) d.movement = compress::parse_movement_spec(o.prune);   // movement pruning
   const auto start = std::chrono::steady_clock::now();
   d.progress = [&](int64_t epoch, int64_t step, int64_t steps, double loss, double per_s) {
     if (step % 20 != 0 && step != steps) return;
@@ -95,6 +97,8 @@ Runner add_distill(CLI::App& root) {
   cmd->add_flag("--resume", o->resume, "Continue the run whose last epoch --out holds");
   cmd->add_flag("--checkpoint-activations", o->checkpoint_activations,
                 "Keep only each layer's input and recompute the layer in backward: less memory, same result");
+  cmd->add_option("--prune", o->prune, "movement:amount=F: movement pruning to sparsity F of every layer's Linear weights")
+      ->type_name("SPEC");
   add_threads_flag(cmd, &o->threads);
   return [o] { return run_distill(*o); };
 }
