@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <numeric>
 
 #include "compress/rank.h"
@@ -75,12 +76,22 @@ std::vector<std::string> movement_targets(const ModelState& m) {
 }
 
 void top_v_mask(float* mask, const float* scores, int64_t n, int64_t keep) {
-  std::vector<int64_t> order(static_cast<size_t>(n));
-  std::iota(order.begin(), order.end(), 0);
-  // A strict total order (score down, then index up): the kept set is unique.
-  const auto before = [scores](int64_t a, int64_t b) { return scores[a] > scores[b] || (scores[a] == scores[b] && a < b); };
-  if (keep > 0 && keep < n) std::nth_element(order.begin(), order.begin() + keep, order.end(), before);
-  for (int64_t i = 0; i < n; ++i) mask[order[i]] = i < keep ? 1.0f : 0.0f;
+  if (keep <= 0 || keep >= n) {
+    std::fill_n(mask, n, keep > 0 ? 1.0f : 0.0f);
+    return;
+  }
+  // The keep-th largest score (a partial sort of plain floats: a few ms for a 1M-weight matrix,
+  // every step), then every score above it and, of the scores equal to it, the lowest indices:
+  // the same set as ranking (score down, index up), so the mask depends on the scores alone.
+  std::vector<float> sorted(scores, scores + n);
+  std::nth_element(sorted.begin(), sorted.begin() + (keep - 1), sorted.end(), std::greater<float>());
+  const float threshold = sorted[static_cast<size_t>(keep - 1)];
+  int64_t ties = keep - std::count_if(scores, scores + n, [threshold](float v) { return v > threshold; });
+  for (int64_t i = 0; i < n; ++i) {
+    const bool tie = scores[i] == threshold && ties > 0;
+    ties -= tie;
+    mask[i] = scores[i] > threshold || tie ? 1.0f : 0.0f;
+  }
 }
 
 MovementPruner::MovementPruner(const MovementPruning& options, const std::vector<std::string>& names,
@@ -88,7 +99,7 @@ MovementPruner::MovementPruner(const MovementPruning& options, const std::vector
     : options_(options), total_steps_(total_steps) {
   movement_sparsity(options, 0, total_steps);   // validates the amount and the step count
   train::AdamWOptions ao;
-  ao.weight_decay = 0;   // the paper's code: scores decay to nothing
+  ao.weight_decay = 0;   // as in the paper's code: scores are not decayed toward 0
   score_opt_ = std::make_unique<train::AdamW>(ao);
   for (const std::string& name : names) {
     const auto p = std::find_if(params.begin(), params.end(), [&](const train::Parameter& q) { return q.name == name; });
@@ -101,15 +112,17 @@ MovementPruner::MovementPruner(const MovementPruning& options, const std::vector
   }
 }
 
-int64_t MovementPruner::kept(const Item& it, int64_t step) const {
-  const int64_t n = it.scores.numel();
-  return n - prune_count(movement_sparsity(options_, std::min(step, total_steps_), total_steps_), n);
+double MovementPruner::sparsity(int64_t step) const {
+  return movement_sparsity(options_, std::min(step, total_steps_), total_steps_);
 }
 
 void MovementPruner::before_forward(int64_t step) {
-  for (Item& it : items_) {
+  const double s_t = sparsity(step);
+#pragma omp parallel for schedule(dynamic)   // matrices are independent: the same result at any thread count
+  for (size_t k = 0; k < items_.size(); ++k) {
+    Item& it = items_[k];
     const int64_t n = it.scores.numel();
-    top_v_mask(it.mask.data<float>(), it.scores.data<float>(), n, kept(it, step));
+    top_v_mask(it.mask.data<float>(), it.scores.data<float>(), n, n - prune_count(s_t, n));
     float* w = it.param->value.data<float>();
     float* master = it.master.data<float>();
     const float* m = it.mask.data<float>();
@@ -121,7 +134,9 @@ void MovementPruner::before_forward(int64_t step) {
 }
 
 void MovementPruner::after_backward() {
-  for (Item& it : items_) {
+#pragma omp parallel for schedule(dynamic)
+  for (size_t k = 0; k < items_.size(); ++k) {
+    Item& it = items_[k];
     const int64_t n = it.scores.numel();
     float* w = it.param->value.data<float>();
     float* g = it.param->grad.data<float>();
@@ -142,7 +157,7 @@ void MovementPruner::write_masked(std::map<std::string, Tensor>& tensors, int64_
   for (const Item& it : items_) {
     const int64_t n = it.scores.numel();
     Tensor out = Tensor::empty(it.scores.shape());
-    top_v_mask(out.data<float>(), it.scores.data<float>(), n, kept(it, step));
+    top_v_mask(out.data<float>(), it.scores.data<float>(), n, n - prune_count(sparsity(step), n));
     const float* w = it.param->value.data<float>();
     float* o = out.data<float>();
     // Selected rather than multiplied: a kept weight stays bit for bit, a masked one is +0 (W * 0

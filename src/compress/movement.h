@@ -60,7 +60,7 @@ class MovementPruner {
     Tensor master, scores, score_grad, mask;
   };
   const Item& item(const std::string& name) const;
-  int64_t kept(const Item& it, int64_t step) const;
+  double sparsity(int64_t step) const;   // s_t, the final one from the last step on
 
   MovementPruning options_;
   int64_t total_steps_;
