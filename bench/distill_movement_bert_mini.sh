@@ -2,8 +2,7 @@
 # Movement pruning while distilling (docs/distill.md): bert-mini-sts distilled into itself (a
 # 4-layer student, initialised from the teacher) with --prune movement:amount=AMOUNT, scored on
 # STS-B dev after each epoch; then on STS-B test beside the teacher and L1 unstructured pruning of
-# the teacher at the same amount (the same matrices plus the pooler, which mean pooling never
-# reads; no training).
+# the teacher at the same amount (the same 24 matrices; no training).
 # Usage: bench/distill_movement_bert_mini.sh [AMOUNT] [EPOCHS] [OUT_DIR] [THREADS] [LR]
 #   (defaults 0.5, 3, movement-results, 2, 5e-4: the rate of the pruned-model recovery)
 set -euo pipefail

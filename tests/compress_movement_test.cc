@@ -108,13 +108,13 @@ TEST(CompressMovement, StraightThroughGradientsMatchCentralDifferences) {
   compress::MovementPruning o;
   o.amount = 0.4;
   o.warmup_fraction = 0;
-  o.final_fraction = 1;   // the final sparsity from step 0
+  o.final_fraction = 1;   // the final sparsity from step 1 (step 0 is t_i: none yet)
   compress::MovementPruner pruner(o, {"w"}, params, 10);
   std::map<std::string, Tensor> state = pruner.state();
   state["movement.scores.w"] = filled({3, 5}, s);
   pruner.load_state(state);
 
-  pruner.before_forward(0);
+  pruner.before_forward(1);
   const std::vector<float> mask = values(pruner.mask("w"));
   EXPECT_EQ(std::count(mask.begin(), mask.end(), 0.0f), compress::prune_count(0.4, n));
   float* x = params[0].value.data<float>();
