@@ -57,7 +57,9 @@ TEST(CompressMovement, CubicScheduleFollowsThePaper) {
     const double s = compress::movement_sparsity(m, t, 100);
     EXPECT_GE(s, last) << t;
     last = s;
-    if (t >= 10 && t <= 80) EXPECT_NEAR(s, paper_sparsity(0.6, t, 10, 20, 100), 1e-12) << t;
+    if (t >= 10 && t <= 80) {
+      EXPECT_NEAR(s, paper_sparsity(0.6, t, 10, 20, 100), 1e-12) << t;
+    }
   }
   // Cubic: it prunes fast early, slowly late (the second difference is negative).
   EXPECT_GT(compress::movement_sparsity(m, 20, 100) - compress::movement_sparsity(m, 10, 100),
