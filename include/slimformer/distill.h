@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "slimformer/compress.h"
+#include "slimformer/movement.h"
 
 namespace slimformer::compress {
 
@@ -54,6 +55,7 @@ struct DistillOptions {
   // The student's dropout probability (BERT's places: embeddings, attention probabilities,
   // sublayer outputs; a classifier head has none), masks keyed by (seed, step): 0 = none.
   double dropout = 0.0;
+  MovementPruning movement;              // movement pruning while distilling (amount 0: none)
   // Called after every optimizer step (stderr progress in the CLI).
   std::function<void(int64_t epoch, int64_t step, int64_t steps_per_epoch, double loss, double sentences_per_s)> progress;
   // Called after each epoch's student is written (and scored).

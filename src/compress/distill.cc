@@ -11,6 +11,7 @@
 #include <random>
 
 #include "compress/distill_task.h"
+#include "compress/movement.h"
 #include "slimformer/distill.h"
 #include "slimformer/encoder.h"
 #include "slimformer/error.h"
@@ -39,12 +40,13 @@ std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch) {
 // Writes the student (and its optimizer state) as out_dir, replacing the previous epoch's folder
 // only once the new one is complete.
 void write_student(const ModelState& m, const std::string& source_dir, const std::string& out_dir,
-                   const std::map<std::string, Tensor>& training_state, const std::map<std::string, std::string>& meta) {
+                   const std::map<std::string, Tensor>& training_state, const std::map<std::string, std::string>& meta,
+                   Storage storage) {
   const fs::path out = fs::absolute(out_dir);
   const fs::path fresh = out.parent_path() / (".slimformer-epoch-" + out.filename().string());
   std::error_code ec;
   fs::remove_all(fresh, ec);
-  save_model(m, source_dir, fresh.string(), meta, Storage::Dense);
+  save_model(m, source_dir, fresh.string(), meta, storage);
   try {
     write_safetensors((fresh / kStateFile).string(), training_state);
   } catch (...) {   // a full disk: leave no half-built student beside the last complete one
@@ -101,11 +103,14 @@ std::vector<DistillEpoch> distill(const DistillOptions& o) {
   const int64_t n = task->size();
   const int64_t steps_per_epoch = (n + o.batch_size - 1) / o.batch_size, total = steps_per_epoch * o.epochs;
   const train::LinearWarmupSchedule schedule(o.lr, static_cast<int64_t>(o.warmup_fraction * static_cast<double>(total)), total);
+  // Movement pruning (--prune movement:...; null without it): scores, masks, straight-through.
+  const std::unique_ptr<MovementPruner> pruner = movement_pruner_for(o.movement, student, model.parameters(), total);
   int64_t first_epoch = 1;
   if (o.resume) {
     const SafetensorsFile f((fs::path(o.out_dir) / kStateFile).string());
     std::map<std::string, Tensor> state;
     for (const std::string& name : f.names()) state[name] = f.get(name);
+    take_movement_state(pruner.get(), state);   // movement pruning: its scores and dense weights
     opt.load_state(state);
     first_epoch = opt.steps_taken() / steps_per_epoch + 1;
   }
@@ -120,12 +125,17 @@ std::vector<DistillEpoch> distill(const DistillOptions& o) {
       const int64_t begin = s * o.batch_size, end = std::min(n, begin + o.batch_size);
       const Batch batch = task->batch(order, begin, end);
       opt.zero_grad();
+      if (pruner) pruner->before_forward(opt.steps_taken());   // movement pruning: W ⊙ M in the student
       const Tensor pooled = model.forward(batch, task->pooling(), static_cast<uint64_t>(opt.steps_taken()));
       Tensor d = Tensor::empty(pooled.shape());
       const float loss = task->loss(pooled, order, begin, end, d);
       model.backward(d);
+      if (pruner) pruner->after_backward();   // movement pruning: W back; dL/dW ⊙ M, and dL/dS
       const float norm = train::clip_grad_norm(opt.gradients(), o.max_grad_norm);
-      if (std::isfinite(norm)) opt.step(schedule.lr(opt.steps_taken()));
+      if (std::isfinite(norm)) {
+        if (pruner) pruner->score_step(schedule.lr(opt.steps_taken()));   // movement pruning: the scores' step
+        opt.step(schedule.lr(opt.steps_taken()));
+      }
       loss_sum += loss;
       if (o.progress) {
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -138,9 +148,15 @@ std::vector<DistillEpoch> distill(const DistillOptions& o) {
     row.mean_loss = loss_sum / static_cast<double>(steps_per_epoch);
     for (train::Parameter& p : model.parameters()) student.tensors[p.name] = p.value;
     for (train::Parameter& p : task->extra_parameters()) student.tensors[p.name] = p.value;
-    write_student(student, source_dir, o.out_dir, opt.state(),
+    std::map<std::string, Tensor> training_state = opt.state();
+    if (pruner) {   // movement pruning: W ⊙ M is saved (sparse storage), the scores and dense W beside
+      pruner->write_masked(student.tensors, opt.steps_taken());
+      training_state.merge(pruner->state());
+    }
+    write_student(student, source_dir, o.out_dir, training_state,
                   {{"slimformer.distilled_from", fs::path(o.teacher_dir).filename().string()},
-                   {"slimformer.epoch", std::to_string(epoch)}});
+                   {"slimformer.epoch", std::to_string(epoch)}},
+                  pruner ? Storage::Sparse : Storage::Dense);
     row.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     task->score(o.out_dir, row);
     rows.push_back(row);

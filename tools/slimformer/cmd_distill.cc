@@ -20,6 +20,7 @@ struct DistillCliOptions {
   double lr = 1e-4, temperature = 0, hard_label_weight = -1, dropout = 0;
   uint64_t seed = 42;
   bool resume = false, checkpoint_activations = false;
+  std::string prune;   // --prune movement:amount=F
 };
 
 int run_distill(const DistillCliOptions& o) {
@@ -54,6 +55,7 @@ int run_distill(const DistillCliOptions& o) {
   d.resume = o.resume;
   d.checkpoint_activations = o.checkpoint_activations;
   d.dropout = o.dropout;
+  if (!o.prune.empty()) d.movement = compress::parse_movement_spec(o.prune);   // movement pruning
   const auto start = std::chrono::steady_clock::now();
   d.progress = [&](int64_t epoch, int64_t step, int64_t steps, double loss, double per_s) {
     if (step % 20 != 0 && step != steps) return;
@@ -109,6 +111,8 @@ Runner add_distill(CLI::App& root) {
   cmd->add_option("--dropout", o->dropout,
                   "The student's dropout probability, where BERT has it (default 0: none; seeded by --seed)")
       ->type_name("P");
+  cmd->add_option("--prune", o->prune, "movement:amount=F: movement pruning to sparsity F of every layer's Linear weights")
+      ->type_name("SPEC");
   add_threads_flag(cmd, &o->threads);
   return [o] { return run_distill(*o); };
 }
