@@ -58,6 +58,8 @@ TEST(CliBenchTraining, RefusalsAreOneLine) {
   expect_one_line_error(run_cli("bench --training" + grid), {"--training", "--model"});
   expect_one_line_error(run_cli("bench --training --attention-only --attention full" + grid),
                         {"--training", "--attention-only"});
+  expect_one_line_error(run_cli("bench --checkpoint-activations --attention-only --attention full" + grid),
+                        {"--checkpoint-activations", "--attention-only"});
   // int8 weights: quantized first, then refused by name.
   const std::string dir = make_temp_dir();
   ASSERT_EQ(run_cli("quantize --dtype int8" + tiny + " --out " + q(dir + "/q8")).exit_code, 0);

@@ -78,7 +78,10 @@ std::string plot_title(const char* what) {
 }
 
 int run_attention_only(const BenchOptions& o) {
-  if (o.training) throw slimformer::InputError("--training times a model's training steps: it does not go with --attention-only");
+  if (o.training || o.checkpoint_activations) {
+    throw slimformer::InputError(std::string(o.training ? "--training" : "--checkpoint-activations") +
+                                 " times a model's training steps: it does not go with --attention-only");
+  }
   if (!o.model.empty() || !o.config.empty() || !o.models.empty()) {
     throw slimformer::InputError("--attention-only times one attention layer alone: it takes no --model, --config or --models");
   }
