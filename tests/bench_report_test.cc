@@ -63,11 +63,11 @@ TEST(BenchReport, TableIsAlignedAndHuman) {
 TEST(BenchReport, CsvQuotesAndKeepsFullPrecision) {
   const std::string c = format_csv(known_records());
   const std::string expected =
-      "model,config,attention,batch,seq,threads,runs,warmup,median_ms,min_ms,max_ms,peak_activation_bytes,weights_bytes,"
-      "peak_rss_bytes,na_reason\n"
-      "minilm-l6,,full,1,128,2,5,1,12.345,11.5,20.25,3145728,94896128,209715200,\n"
-      "\"dir,with \"\"quotes\"\"\",,\"sliding:window=[8,16]\",16,512,2,5,1,1234.5,1000,2000.125,5000000000,94896128,"
-      "209715200,\n";
+      "model,config,attention,mode,batch,seq,threads,runs,warmup,median_ms,min_ms,max_ms,peak_activation_bytes,"
+      "weights_bytes,peak_rss_bytes,na_reason\n"
+      "minilm-l6,,full,inference,1,128,2,5,1,12.345,11.5,20.25,3145728,94896128,209715200,\n"
+      "\"dir,with \"\"quotes\"\"\",,\"sliding:window=[8,16]\",inference,16,512,2,5,1,1234.5,1000,2000.125,5000000000,"
+      "94896128,209715200,\n";
   EXPECT_EQ(c, expected);
 }
 
@@ -91,7 +91,8 @@ TEST(BenchReport, JsonHoldsEveryFieldOfEveryRecord) {
   EXPECT_EQ(r.at("weights_bytes").get<uint64_t>(), 94896128u);
   EXPECT_EQ(r.at("peak_rss_bytes").get<uint64_t>(), 209715200u);
   EXPECT_TRUE(r.at("na_reason").is_null());
-  EXPECT_EQ(r.size(), 15u);
+  EXPECT_EQ(r.at("mode"), "inference");
+  EXPECT_EQ(r.size(), 16u);
 }
 
 // A cell that could not be measured: its times and peak are N/A in every writer, the reason is
@@ -117,7 +118,7 @@ TEST(BenchReport, NotMeasuredCellsAreNA) {
 
 TEST(BenchReport, EmptyRecordsStillWellFormed) {
   EXPECT_EQ(nlohmann::json::parse(format_json({})).at("records").size(), 0u);
-  EXPECT_EQ(format_csv({}), "model,config,attention,batch,seq,threads,runs,warmup,median_ms,min_ms,max_ms,"
+  EXPECT_EQ(format_csv({}), "model,config,attention,mode,batch,seq,threads,runs,warmup,median_ms,min_ms,max_ms,"
                             "peak_activation_bytes,weights_bytes,peak_rss_bytes,na_reason\n");
 }
 

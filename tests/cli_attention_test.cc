@@ -54,7 +54,7 @@ TEST(CliAttention, BenchRecordsTheMechanismRun) {
   ASSERT_EQ(recs.size(), 1u);
   EXPECT_EQ(recs[0].at("attention"), "full");
   EXPECT_TRUE(recs[0].at("na_reason").is_null());
-  EXPECT_NE(read_file(dir + "/r.csv").find("," + std::string("full") + ",1,5,"), std::string::npos);
+  EXPECT_NE(read_file(dir + "/r.csv").find("," + std::string("full") + ",inference,1,5,"), std::string::npos);
 
 }
 
@@ -111,7 +111,7 @@ TEST(CliAttention, AttentionOnlyWritesRecords) {
     const auto& rec = recs[i];
     SCOPED_TRACE(rec.dump());
     const auto [b, t] = cells[i];
-    EXPECT_EQ(rec.size(), 15u);
+    EXPECT_EQ(rec.size(), 16u);
     EXPECT_EQ(rec.at("model"), "attention-only 2x8");
     EXPECT_EQ(rec.at("attention"), "full");
     EXPECT_EQ(rec.at("batch"), b);
@@ -131,7 +131,7 @@ TEST(CliAttention, AttentionOnlyWritesRecords) {
     EXPECT_TRUE(rec.at("na_reason").is_null());
   }
   const std::string csv = read_file(dir + "/r.csv");
-  EXPECT_EQ(csv.rfind("model,config,attention,batch,seq,", 0), 0u);
+  EXPECT_EQ(csv.rfind("model,config,attention,mode,batch,seq,", 0), 0u);
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 5);
   size_t rows = 0;   // each cell in both tables
   for (size_t at = r.out.find("attention-only 2x8"); at != std::string::npos; at = r.out.find("attention-only 2x8", at + 1)) ++rows;

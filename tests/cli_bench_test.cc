@@ -45,7 +45,8 @@ TEST(CliBench, BuiltinConfigWritesJsonSlow) {
   expect_record(rec, "minilm-l6", 1, 8);
   // MiniLM-L6's f32 weights: 22 713 216 parameters x 4 bytes.
   EXPECT_EQ(rec.at("weights_bytes").get<uint64_t>(), 22713216ull * 4);
-  EXPECT_EQ(rec.size(), 15u);
+  EXPECT_EQ(rec.size(), 16u);
+  EXPECT_EQ(rec.at("mode"), "inference");
   EXPECT_EQ(rec.at("attention"), "exact:tile=256");   // the model's own mechanism (dense models: exact)
   EXPECT_TRUE(rec.at("na_reason").is_null());
 }
@@ -66,7 +67,7 @@ TEST(CliBench, FolderWithoutTokenizerGridAndCsv) {
   EXPECT_EQ(j["records"][0].at("weights_bytes").get<uint64_t>(), 176576u * 4);
   const std::string csv = read_file(dir + "/r.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 5);
-  EXPECT_EQ(csv.rfind("model,config,attention,batch,seq,", 0), 0u);
+  EXPECT_EQ(csv.rfind("model,config,attention,mode,batch,seq,", 0), 0u);
   // Each cell is a row of both tables, named by the folder.
   size_t rows = 0;
   for (size_t at = r.out.find(model); at != std::string::npos; at = r.out.find(model, at + 1)) ++rows;
@@ -175,7 +176,7 @@ TEST(CliBench, DefaultRunIntoBenchResultsSlow) {
 
 TEST(CliBench, BadRequestsGetOneLine) {
   const std::string m = " --model " + q(model_dir("bert-tiny"));
-  expect_one_line_error(run_cli("bench --training --config bert-base"), {"--training", "not have", "inference only"});
+  expect_one_line_error(run_cli("bench --checkpoint-activations --config bert-base"), {"--checkpoint-activations", "--training"});
   expect_one_line_error(run_cli("bench --config bert-huge"), {"--config", "bert-huge", "longformer-base-4096"});
   expect_one_line_error(run_cli("bench --config bert-base:attention_windw=4"),
                         {"--config", "unknown key 'attention_windw'", "num_hidden_layers"});

@@ -17,11 +17,16 @@ struct BenchRecord {
   std::string model;                 // the label lines and rows are named by (default: `config`)
   std::string config;                // what was built: folder path or built-in name, with overrides
   std::string attention;             // the mechanism run, as Attention::describe() gives it
+  // What a timed run is: "inference" (one forward pass), "training" (one training step: forward,
+  // backward and an AdamW update) or "training-checkpointed" (the same with activation
+  // checkpointing: each layer recomputed in the backward).
+  std::string mode = "inference";
   int64_t batch = 0, seq = 0;
   int threads = 0, runs = 0, warmup = 0;
-  double median_ms = 0, min_ms = 0, max_ms = 0;   // forward-pass wall time over `runs`
+  double median_ms = 0, min_ms = 0, max_ms = 0;   // wall time of a forward pass (training: a step) over `runs`
   size_t peak_activation_bytes = 0;  // counting allocator's peak above what was live before
-  size_t weights_bytes = 0;          // Encoder::weights_bytes()
+  size_t weights_bytes = 0;          // Encoder::weights_bytes(); training: the f32 parameters (their
+                                     // gradients and AdamW's two moments hold 3x as much beside them)
   size_t peak_rss_bytes = 0;         // process high-water mark over the cell (weights included;
                                      // over the whole run where the kernel cannot reset it)
   // Why the cell could not be measured ("out of memory ..."); empty when it was. Times and peak
@@ -78,6 +83,9 @@ struct BenchGrid {
   // Most bytes a cell may hold in the counting allocator above what is live when the grid starts
   // (the model's weights already loaded); 0: no limit. A cell needing more is N/A.
   size_t max_activation_bytes = 0;
+  // Time training steps instead of forward passes (run_models, run_training_grid).
+  bool training = false;
+  bool checkpoint_activations = false;   // training: keep only each layer's input, recompute the rest
 };
 
 // InputError naming the field ("batch size", "sequence length", "runs", "warmup") if the grid is
@@ -110,6 +118,22 @@ BenchRecord run_cell(const Encoder& encoder, const std::string& model, int64_t b
 std::vector<BenchRecord> run_grid(const Encoder& encoder, const std::string& model, const BenchGrid& grid,
                                   const std::function<void(const BenchRecord&)>& on_record = {});
 
+// Training steps. One step is what a distillation step does (bench/train_step_bench.cc):
+// TrainableEncoder forward with mean pooling, MSE against zeros, backward, AdamW update. Its peak
+// activation bytes are the counting allocator's peak above what was live before the step (the
+// parameters, their gradients and AdamW's moments), the most over all steps of the cell.
+
+// Why the trainable encoder cannot run `model` ("" when it can): a Longformer or BigBird
+// block-sparse config, a mechanism other than full, int8 weights (a folder's files are looked at,
+// not loaded).
+std::string training_refusal(const BenchModel& model);
+// Every cell of the grid as training steps (grid.training is implied), on a trainable copy of
+// `ckpt` (let go once copied, so a built-in's drawn weights are not held twice); records have mode "training" ("training-checkpointed" with grid.checkpoint_activations)
+// and attention "full". N/A cells as run_grid. ModelError when the trainable encoder refuses the
+// checkpoint.
+std::vector<BenchRecord> run_training_grid(std::shared_ptr<const Checkpoint> ckpt, const std::string& model, const BenchGrid& grid,
+                                           const std::function<void(const BenchRecord&)>& on_record = {});
+
 // Where a run of several models stands after a cell.
 struct RunProgress {
   size_t cell = 0, cells = 0;   // cells done, this one included, of all
@@ -117,8 +141,9 @@ struct RunProgress {
   double left_s = -1;           // estimated time left; < 0 when nothing measured yet can say
 };
 
-// Every model in turn over the grid: its weights are drawn (or mapped) just before its cells and
-// freed after them, so one model's memory never adds to the next one's. Records name the model
+// Every model in turn over the grid (training steps with grid.training): its weights are drawn
+// (or mapped) just before its cells and freed after them, so one model's memory never adds to the
+// next one's. Records name the model
 // by its label and config by its spec text. run_grid's rules for N/A cells apply per model.
 std::vector<BenchRecord> run_models(const std::vector<BenchModel>& models, const BenchGrid& grid,
                                     const std::function<void(const BenchRecord&, const RunProgress&)>& on_record = {});
@@ -177,7 +202,8 @@ std::string format_csv(const std::vector<BenchRecord>& records);
 // RESULT" (model, batch size, sequence length, median time in s with min and max beside it) and
 // "INFERENCE - MEMORY - RESULT" (peak activation + workspace memory in MB = 2^20 bytes, the
 // allocator's exact figure, with weights and process peak RSS beside it), then a list of the N/A
-// cells with their reasons.
+// cells with their reasons. Training records: "TRAINING STEP - ..." under a line saying what a
+// step is (forward + backward + AdamW, activations checkpointed or not).
 std::string format_result_tables(const std::vector<BenchRecord>& records);
 // {"environment": {...}, "records": [...]}, the environment only when `env` is not empty.
 std::string format_json(const std::vector<BenchRecord>& records, const Environment& env = {});
@@ -187,8 +213,9 @@ void write_csv(const std::string& path, const std::vector<BenchRecord>& records)
 
 // The records of a JSON file format_json wrote, exactly: format_json(read_records_json(p)) is the
 // text that was written. Top-level keys other than "records" (such as "environment") and fields a
-// record has beyond BenchRecord's are ignored. Every field of BenchRecord is required; the
-// measurements may be null only in a record with an na_reason; counts and sizes must be
+// record has beyond BenchRecord's are ignored. Every field of BenchRecord is required but mode
+// ("inference" when absent, as in files written before it existed); the measurements may be null
+// only in a record with an na_reason; counts and sizes must be
 // non-negative integers and times non-negative numbers. IoError when the file cannot be read;
 // FormatError naming the path and, for a bad record, its index and field ("records[3].batch").
 std::vector<BenchRecord> read_records_json(const std::string& path);

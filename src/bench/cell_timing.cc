@@ -23,7 +23,7 @@ std::string seconds(double ms) {
 }  // namespace
 
 CellTiming time_cell(const std::function<void()>& first, const std::function<void()>& repeat, int runs, int warmup,
-                     double limit_s) {
+                     double limit_s, const std::string& what) {
   CellTiming t;
   const double limit_ms = limit_s * 1000.0;
   const auto cell_start = Clock::now();
@@ -31,7 +31,7 @@ CellTiming time_cell(const std::function<void()>& first, const std::function<voi
   first();
   t.first_ms = ms_since(t0);
   if (limit_ms > 0 && t.first_ms > limit_ms) {
-    t.na_reason = "time limit: one forward took " + seconds(t.first_ms) + " (limit " + seconds(limit_ms) + ")";
+    t.na_reason = "time limit: one " + what + " took " + seconds(t.first_ms) + " (limit " + seconds(limit_ms) + ")";
     return t;
   }
   double last_ms = t.first_ms;

@@ -19,8 +19,9 @@ struct CellTiming {
 // limit_s > 0 a cell starts no forward that its last forward's time says would end past the
 // limit, skipping warm-ups before timed runs; it always gets one timed forward unless the first
 // alone took longer than the limit (then it is N/A). So a cell takes at most about twice the limit.
+// `what` names a call in that N/A reason ("one forward took 70.2 s").
 CellTiming time_cell(const std::function<void()>& first, const std::function<void()>& repeat, int runs, int warmup,
-                     double limit_s);
+                     double limit_s, const std::string& what = "forward");
 
 // Cells ruled out by a failure: a cell needing at least as much (batch and sequence length both
 // no smaller) as one that ran out of memory or time is skipped, with a reason naming that cell.

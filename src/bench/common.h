@@ -52,6 +52,12 @@ class LiveLimit {
   bool set_;
 };
 
+// Everything check_grid checks but the model's length limit.
+void check_grid_values(const BenchGrid& grid, const EncoderConfig& config);
+
+// The longest input the model's position table allows.
+inline int64_t length_limit(const EncoderConfig& config) { return config.max_position_embeddings - config.position_offset; }
+
 // Times, runs and warm-ups done (or the N/A reason) and the peak from a cell's timing.
 void fill_timing(BenchRecord& r, const CellTiming& t, size_t peak_activation_bytes);
 

@@ -51,9 +51,6 @@ void fill_timing(BenchRecord& r, const CellTiming& t, size_t peak_activation_byt
   r.peak_activation_bytes = peak_activation_bytes;
 }
 
-namespace {
-
-// Everything check_grid checks but the model's length limit.
 void check_grid_values(const BenchGrid& grid, const EncoderConfig& config) {
   check_positive_list(grid.batch_sizes, "batch size");
   check_positive_list(grid.seq_lens, "sequence length");
@@ -71,10 +68,6 @@ void check_grid_values(const BenchGrid& grid, const EncoderConfig& config) {
   if (grid.warmup < 0) throw InputError("warmup " + std::to_string(grid.warmup) + " must not be negative");
   if (!(grid.time_limit_s >= 0)) throw InputError("the time limit per cell must not be negative");
 }
-
-int64_t length_limit(const EncoderConfig& config) { return config.max_position_embeddings - config.position_offset; }
-
-}  // namespace
 
 void check_grid(const BenchGrid& grid, const EncoderConfig& config) {
   check_grid_values(grid, config);

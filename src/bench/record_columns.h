@@ -32,6 +32,10 @@ struct Column {
   // A text column the table shows only when some record's value is set and differs from this
   // one's (config beside model: only for labelled models); null: no such rule.
   std::string BenchRecord::* table_when_differs_from = nullptr;
+  // A text column's value in nearly every record (mode: "inference"): the table shows the column
+  // only when some record has another, and a JSON record without the field (written before the
+  // column existed) reads as this. Null: no such value.
+  const char* usual = nullptr;
 
   ColumnKind kind() const;
   // The member's value; null for an empty Optional text (whether measured or not).

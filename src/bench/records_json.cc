@@ -65,6 +65,10 @@ void read_value(BenchRecord& r, const Column::Member& member, const Json& v, con
 
 void read_column(BenchRecord& r, const Column& c, const Json& obj, const Where& at) {
   const auto it = obj.find(c.key);
+  if (it == obj.end() && c.usual) {   // a file from before the column existed
+    r.*std::get<std::string BenchRecord::*>(c.member) = c.usual;
+    return;
+  }
   if (it == obj.end()) at.fail("missing");
   if (it->is_null()) {
     if (c.use == ColumnUse::Optional || c.not_measured(r)) return;   // empty, or N/A: stays 0

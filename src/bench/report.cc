@@ -17,6 +17,7 @@ const std::vector<Column>& record_columns() {
       {"model", "model", &BenchRecord::model},
       {"config", "config", &BenchRecord::config, ColumnUse::Always, &BenchRecord::model},
       {"attention", "attention", &BenchRecord::attention},
+      {"mode", "mode", &BenchRecord::mode, ColumnUse::Always, nullptr, "inference"},
       {"batch", "batch", &BenchRecord::batch},
       {"seq", "seq", &BenchRecord::seq},
       {"threads", "threads", &BenchRecord::threads},
@@ -105,6 +106,11 @@ std::string format_table(const std::vector<BenchRecord>& records) {
       const auto& own = std::get<std::string BenchRecord::*>(c.member);
       any = false;
       for (const BenchRecord& r : records) any = any || (!(r.*own).empty() && r.*own != r.*c.table_when_differs_from);
+    }
+    if (c.usual) {
+      const auto& own = std::get<std::string BenchRecord::*>(c.member);
+      any = false;
+      for (const BenchRecord& r : records) any = any || r.*own != c.usual;
     }
     if (any) cols.push_back(c);
   }

@@ -55,15 +55,37 @@ std::string table(const std::string& title, const std::vector<BenchRecord>& reco
   return out + rule + "\n";
 }
 
+bool is_training(const BenchRecord& r) { return r.mode.rfind("training", 0) == 0; }
+
+// What the tables time: records of one kind give their own titles; a mix (only from the library:
+// a CLI run is of one kind) gets neutral ones. Sets `intro` to a line saying what a training step is.
+std::string heading(const std::vector<BenchRecord>& records, std::string& intro) {
+  const bool all_training = !records.empty() && std::all_of(records.begin(), records.end(), is_training);
+  if (std::none_of(records.begin(), records.end(), is_training)) return "INFERENCE";
+  if (!all_training) return "BENCHMARK";
+  const bool checkpointed = std::any_of(records.begin(), records.end(), [](const BenchRecord& r) {
+    return r.mode == "training-checkpointed";
+  });
+  const bool plain = std::any_of(records.begin(), records.end(), [](const BenchRecord& r) { return r.mode == "training"; });
+  intro = std::string("One training step: forward + backward + AdamW update") +
+          (checkpointed && plain ? ", some with activations checkpointed"
+           : checkpointed        ? ", activations checkpointed (each layer recomputed in the backward)"
+                                 : "") +
+          ".\n\n";
+  return "TRAINING STEP";
+}
+
 }  // namespace
 
 std::string format_result_tables(const std::vector<BenchRecord>& records) {
-  std::string out = table("INFERENCE - SPEED - RESULT", records,
+  std::string intro;
+  const std::string kind = heading(records, intro);
+  std::string out = intro + table(kind + " - SPEED - RESULT", records,
                           {{"Time in s", [](const BenchRecord& r) { return seconds(r.median_ms); }, true},
                            {"Min in s", [](const BenchRecord& r) { return seconds(r.min_ms); }, true},
                            {"Max in s", [](const BenchRecord& r) { return seconds(r.max_ms); }, true}});
   out += "\n";
-  out += table("INFERENCE - MEMORY - RESULT", records,
+  out += table(kind + " - MEMORY - RESULT", records,
                {{"Memory in MB", [](const BenchRecord& r) { return megabytes(r.peak_activation_bytes); }, true},
                 {"Weights in MB", [](const BenchRecord& r) { return megabytes(r.weights_bytes); }, false},
                 {"Peak RSS in MB", [](const BenchRecord& r) { return megabytes(r.peak_rss_bytes); }, false}});

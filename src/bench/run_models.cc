@@ -55,14 +55,9 @@ std::vector<BenchRecord> run_models(const std::vector<BenchModel>& models, const
 
   for (size_t m = 0; m < models.size(); ++m) {
     const BenchModel& model = models[m];
-    const Encoder encoder(load_checkpoint(model, grid.seed), model.attention);
-    // The previous model and this one's drawn checkpoint (freed once packed) went back to the
-    // heap; hand its free pages back to the system too, so they do not count in this model's
-    // peak RSS.
-    malloc_trim(0);
-    auto cell_start = Clock::now();   // loading is in the elapsed time, not in a cell's rate
+    auto cell_start = Clock::now();
     size_t cell = 0;
-    run_grid(encoder, model.spec.label, grid, [&](const BenchRecord& record) {
+    const auto on_cell = [&](const BenchRecord& record) {
       BenchRecord r = record;
       r.config = model.spec.text;
       const double took = seconds_since(cell_start);
@@ -80,7 +75,20 @@ std::vector<BenchRecord> run_models(const std::vector<BenchModel>& models, const
       if (on_record) on_record(out.back(), progress);
       ++cell;
       cell_start = Clock::now();
-    });
+    };
+    if (grid.training) {
+      // The trainer copies the weights and trims the heap itself; the copy counts in the first
+      // cell's rate, a small part of a training cell.
+      run_training_grid(load_checkpoint(model, grid.seed), model.spec.label, grid, on_cell);
+      continue;
+    }
+    const Encoder encoder(load_checkpoint(model, grid.seed), model.attention);
+    // The previous model and this one's drawn checkpoint (freed once packed) went back to the
+    // heap; hand its free pages back to the system too, so they do not count in this model's
+    // peak RSS.
+    malloc_trim(0);
+    cell_start = Clock::now();   // loading is in the elapsed time, not in a cell's rate
+    run_grid(encoder, model.spec.label, grid, on_cell);
   }
   return out;
 }

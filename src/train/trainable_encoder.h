@@ -41,6 +41,8 @@ class TrainableEncoder {
   // again before going back through it. The same gradients, bit for bit, for about a third more
   // compute and a fraction of the activation memory (docs/distill.md).
   void set_checkpoint_activations(bool on) { checkpoint_activations_ = on; }
+  // Frees the last forward's activations (a caller done with a shape, e.g. a benchmark's cell).
+  void release_activations() { tape_.reset(); }
 
   // Dropout where BERT has it in training: on the embeddings' output, the attention
   // probabilities, and each sublayer's output before its residual sum (hidden_dropout_prob,

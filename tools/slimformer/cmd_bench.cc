@@ -1,7 +1,8 @@
 // slimformer bench: forward-pass time and memory over batch sizes x sequence lengths, for model
 // folders and built-in configurations (seeded random weights), several in one run; with no model
-// named, the default comparisons of efficient attention; or (--attention-only) one attention
-// layer alone on seeded random Q, K, V. The work is in src/bench/.
+// named, the default comparisons of efficient attention; (--training) whole training steps of
+// those models; or (--attention-only) one attention layer alone on seeded random Q, K, V. The
+// work is in src/bench/.
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -23,7 +24,7 @@ namespace bench = slimformer::bench;
 struct BenchOptions {
   std::string model, config, models, attention, batch_sizes, seq_lens, threads, runs, warmup, time_limit;
   std::string heads, head_dim, max_memory, json, csv, output_dir;
-  bool attention_only = false, training = false, no_plots = false;
+  bool attention_only = false, training = false, checkpoint_activations = false, no_plots = false;
   // Options whose defaults depend on the mode; an explicit value (even an empty one) is always parsed.
   CLI::Option* batch_sizes_flag = nullptr;
   CLI::Option* seq_lens_flag = nullptr;
@@ -77,6 +78,10 @@ std::string plot_title(const char* what) {
 }
 
 int run_attention_only(const BenchOptions& o) {
+  if (o.training || o.checkpoint_activations) {
+    throw slimformer::InputError(std::string(o.training ? "--training" : "--checkpoint-activations") +
+                                 " times a model's training steps: it does not go with --attention-only");
+  }
   if (!o.model.empty() || !o.config.empty() || !o.models.empty()) {
     throw slimformer::InputError("--attention-only times one attention layer alone: it takes no --model, --config or --models");
   }
@@ -138,11 +143,40 @@ std::vector<bench::ModelSpec> model_specs(const BenchOptions& o) {
   return bench::default_bench_models();
 }
 
-int run_models(const BenchOptions& o) {
-  if (o.training) {
-    throw slimformer::InputError("--training: timing forward + backward needs training, which slimformer does not have "
-                                 "yet; bench measures inference only");
+// --training: models named, full attention (checked before the models are resolved).
+void check_training_flags(const BenchOptions& o) {
+  if (o.model.empty() && o.config.empty() && o.models.empty()) {
+    throw slimformer::InputError("--training needs --model, --config or --models (the default run compares "
+                                 "attention mechanisms that do not train)");
   }
+  if (!o.attention.empty() && parse_attention_flag(o.attention).str() != "full") {
+    throw slimformer::InputError("--attention '" + o.attention + "': --training runs full attention only "
+                                 "(the trainable encoder has no other mechanism)");
+  }
+}
+
+// --training: every model one the trainable encoder accepts, checked before any weights are
+// drawn, so that a refused one fails at once.
+void check_trainable(const BenchOptions& o, const std::vector<bench::BenchModel>& models) {
+  for (const bench::BenchModel& m : models) {
+    const std::string why = bench::training_refusal(m);
+    if (!why.empty()) throw slimformer::InputError(model_flag(o) + ": model '" + m.spec.text + "': " + why);
+  }
+}
+
+std::string models_title(const BenchOptions& o, bool default_run) {
+  if (o.training) {
+    return o.checkpoint_activations ? "training step (forward + backward + AdamW), activations checkpointed"
+                                    : "training step (forward + backward + AdamW)";
+  }
+  return default_run ? "efficient attention against full" : "forward pass";
+}
+
+int run_models(const BenchOptions& o) {
+  if (o.checkpoint_activations && !o.training) {
+    throw slimformer::InputError("--checkpoint-activations is for --training (inference keeps no activations)");
+  }
+  if (o.training) check_training_flags(o);
   if (!o.heads.empty() || !o.head_dim.empty()) {
     throw slimformer::InputError(std::string(o.heads.empty() ? "--head-dim" : "--heads") +
                                  " is for --attention-only (a model has its own heads)");
@@ -166,6 +200,9 @@ int run_models(const BenchOptions& o) {
     }
     configs.push_back(models.back().config);
   }
+  if (o.training) check_trainable(o, models);
+  grid.training = o.training;
+  grid.checkpoint_activations = o.checkpoint_activations;
   try {
     bench::check_grid(grid, configs);
   } catch (const slimformer::InputError& e) {
@@ -176,7 +213,7 @@ int run_models(const BenchOptions& o) {
   BenchOutputs outputs(output_options(o, default_run));
   const bench::Environment env = bench::collect_environment();
   const auto records = bench::run_models(models, grid, print_progress);
-  outputs.write(records, env, plot_title(default_run ? "efficient attention against full" : "forward pass"));
+  outputs.write(records, env, plot_title(models_title(o, default_run).c_str()));
   return 0;
 }
 
@@ -218,7 +255,10 @@ Runner add_bench(CLI::App& root) {
   cmd->add_option("--max-memory", o->max_memory, "Most activation memory a cell may hold, e.g. 8G; a cell needing "
                                                  "more is reported N/A (default: 3/4 of the machine's memory)")
       ->type_name("SIZE");
-  cmd->add_flag("--training", o->training, "Time forward + backward (not available yet: says so)");
+  cmd->add_flag("--training", o->training, "Time training steps instead of forward passes: forward, MSE loss, "
+                                           "backward and AdamW update (full attention, float weights)");
+  cmd->add_flag("--checkpoint-activations", o->checkpoint_activations,
+                "--training: keep only each layer's input and recompute the layer in the backward");
   cmd->add_option("--output-dir", o->output_dir, "Write report.txt, results.json, results.csv and the speed and "
                                                  "memory plots (.png, .svg) here (default run: a new folder in "
                                                  "./bench-results/)")
