@@ -233,3 +233,12 @@ TEST(BenchCompare, ThreeCellsAndAZeroPeak) {
   expect_has(text, {" 2.00x", " 0.25x", " 8.00x",
                     "over 3 cells measured on both sides: time 4.00x, memory 0.50x (over 2 cells, the others having a zero)\n"});
 }
+
+TEST(BenchCompare, TrainingStepsAndForwardPassesAreNotPaired) {
+  BenchRecord train = cell("full", 1, 128, 30, 8), checkpointed = cell("full", 1, 128, 40, 4);
+  train.mode = "training";
+  checkpointed.mode = "training-checkpointed";
+  EXPECT_THROW(format_comparison({cell("full", 1, 128, 10, 8)}, {train}), slimformer::InputError);
+  EXPECT_THROW(format_comparison({train}, {cell("full", 1, 128, 10, 8)}), slimformer::InputError);
+  expect_has(format_comparison({train}, {checkpointed}), {" 1.33x", " 0.50x"});
+}

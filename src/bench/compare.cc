@@ -5,10 +5,12 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <set>
 #include <tuple>
 
 #include "core/text_table.h"
 #include "slimformer/bench.h"
+#include "slimformer/error.h"
 
 namespace slimformer::bench {
 namespace {
@@ -127,6 +129,18 @@ std::string summary(const RatioMean& time, const RatioMean& memory, size_t both)
 }  // namespace
 
 std::string format_comparison(const std::vector<BenchRecord>& before, const std::vector<BenchRecord>& after) {
+  // A training step and a forward pass are different measurements: comparing one file of each
+  // would pair cells that only share their shape. (Plain and checkpointed training steps compare.)
+  const auto kinds = [](const std::vector<BenchRecord>& records) {
+    std::set<std::string> k;
+    for (const BenchRecord& r : records) k.insert(r.mode.rfind("training", 0) == 0 ? "training steps" : "forward passes");
+    return k;
+  };
+  const std::set<std::string> kb = kinds(before), ka = kinds(after);
+  if (kb.size() == 1 && ka.size() == 1 && kb != ka) {
+    throw InputError("bench compare: the first file holds " + *kb.begin() + " and the second " + *ka.begin() +
+                     " (bench --training); compare records of one kind");
+  }
   std::map<CellKey, const BenchRecord*> before_by_key, after_by_key;
   const std::vector<const BenchRecord*> before_cells = first_of_each(before, before_by_key);
   const std::vector<const BenchRecord*> after_cells = first_of_each(after, after_by_key);

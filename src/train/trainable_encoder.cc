@@ -169,6 +169,7 @@ LayerActivations TrainableEncoder::layer_forward(size_t index, const Tensor& x, 
 Tensor TrainableEncoder::forward(const Batch& batch, PoolingMode pooling, uint64_t step) {
   const EncoderConfig& c = config_;
   model::check_batch(batch, c);
+  tape_.reset();   // the last step's activations go before this step's are made, not after
   const int64_t B = batch.batch, T = batch.seq, n = B * T, H = c.hidden_size;
   auto tape = std::make_shared<Tape>();
   tape->batch = batch;
