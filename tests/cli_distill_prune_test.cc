@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -38,6 +39,18 @@ TEST(CliDistillPrune, MovementRunWritesASparseStudent) {
   const slimformer::Checkpoint c(s.at("student"));
   EXPECT_TRUE(c.is_decoded("encoder.layer.0.intermediate.dense.weight"));   // stored sparse
   EXPECT_EQ(run_cli("embed --model " + q(s.at("student")), "a small test\n").exit_code, 0);
+
+  // --dense: the same zeros in a plain file (Hugging Face's loader reads it).
+  const CommandResult d = run_cli("distill --teacher " + q(model_dir("st-bert-uncased")) + " --data " +
+                                  q(s.at("data.txt")) + " --student-layers 1 --epochs 2 --batch-size 2 --lr 1e-3 " +
+                                  "--prune movement:amount=0.5 --dense --out " + q(s.at("dense")));
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  const slimformer::Checkpoint plain(s.at("dense"));
+  const std::string w = "encoder.layer.0.intermediate.dense.weight";
+  EXPECT_FALSE(plain.is_decoded(w));
+  const slimformer::Tensor a = plain.get(w), b = c.get(w);
+  ASSERT_EQ(a.shape(), b.shape());
+  EXPECT_EQ(std::memcmp(a.raw(), b.raw(), a.nbytes()), 0);
 }
 
 TEST(CliDistillPrune, BadSpecsAreOneLineAndExitTwo) {
@@ -49,5 +62,8 @@ TEST(CliDistillPrune, BadSpecsAreOneLineAndExitTwo) {
   expect_one_line_error(run_cli(base + "movement:amount=1.5"), {"--prune", "'1.5'", "(0, 1)"});
   expect_one_line_error(run_cli(base + "movement:amount=half"), {"--prune", "'half'"});
   expect_one_line_error(run_cli(base + "movement:amount=0.5,lr=3"), {"--prune", "unknown key", "'lr=3'"});
+  expect_one_line_error(run_cli("distill --teacher " + q(model_dir("st-bert-uncased")) + " --data " +
+                                q(s.at("data.txt")) + " --student-layers 1 --dense --out " + q(s.at("o"))),
+                        {"--dense", "--prune movement"});
   EXPECT_FALSE(fs::exists(s.at("o")));
 }

@@ -56,6 +56,7 @@ struct DistillOptions {
   // sublayer outputs; a classifier head has none), masks keyed by (seed, step): 0 = none.
   double dropout = 0.0;
   MovementPruning movement;              // movement pruning while distilling (amount 0: none)
+  bool dense_storage = false;            // a movement-pruned student stored dense (Hugging Face loads it)
   // Called after every optimizer step (stderr progress in the CLI).
   std::function<void(int64_t epoch, int64_t step, int64_t steps_per_epoch, double loss, double sentences_per_s)> progress;
   // Called after each epoch's student is written (and scored).

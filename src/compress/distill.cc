@@ -71,6 +71,9 @@ std::vector<DistillEpoch> distill(const DistillOptions& o) {
   if (o.epochs < 1 || o.batch_size < 1) throw InputError("--epochs and --batch-size must be at least 1");
   if (!(o.lr > 0) || !std::isfinite(o.lr)) throw InputError("--lr must be a positive number");
   if (!(o.dropout >= 0 && o.dropout < 1)) throw InputError("--dropout must be in [0, 1)");
+  if (o.dense_storage && o.movement.amount == 0) {
+    throw InputError("--dense applies to --prune movement (other students are stored dense already)");
+  }
   if (o.student_dir.empty() == (o.student_layers == 0)) {
     throw InputError("distill: give either --student-layers N or --student DIR");
   }
@@ -156,7 +159,7 @@ std::vector<DistillEpoch> distill(const DistillOptions& o) {
     write_student(student, source_dir, o.out_dir, training_state,
                   {{"slimformer.distilled_from", fs::path(o.teacher_dir).filename().string()},
                    {"slimformer.epoch", std::to_string(epoch)}},
-                  pruner ? Storage::Sparse : Storage::Dense);
+                  pruner && !o.dense_storage ? Storage::Sparse : Storage::Dense);
     row.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     task->score(o.out_dir, row);
     rows.push_back(row);

@@ -21,6 +21,7 @@ struct DistillCliOptions {
   uint64_t seed = 42;
   bool resume = false, checkpoint_activations = false;
   std::string prune;   // --prune movement:amount=F
+  bool dense = false;
 };
 
 int run_distill(const DistillCliOptions& o) {
@@ -56,6 +57,7 @@ int run_distill(const DistillCliOptions& o) {
   d.checkpoint_activations = o.checkpoint_activations;
   d.dropout = o.dropout;
   if (!o.prune.empty()) d.movement = compress::parse_movement_spec(o.prune);   // movement pruning
+  d.dense_storage = o.dense;
   const auto start = std::chrono::steady_clock::now();
   d.progress = [&](int64_t epoch, int64_t step, int64_t steps, double loss, double per_s) {
     if (step % 20 != 0 && step != steps) return;
@@ -113,6 +115,7 @@ Runner add_distill(CLI::App& root) {
       ->type_name("P");
   cmd->add_option("--prune", o->prune, "movement:amount=F: movement pruning to sparsity F of every layer's Linear weights")
       ->type_name("SPEC");
+  cmd->add_flag("--dense", o->dense, "With --prune: store the zeros densely, a file Hugging Face loads (else sparse, smaller)");
   add_threads_flag(cmd, &o->threads);
   return [o] { return run_distill(*o); };
 }
