@@ -91,7 +91,46 @@ TEST(CliTokenize, EmptyInputAndEmptyLine) {
   EXPECT_EQ(none.out, "");
   const CommandResult empty = run_cli("tokenize --model " + q(kSt), "\n");
   ASSERT_EQ(empty.exit_code, 0) << empty.err;
-  EXPECT_EQ(empty.out, "{\"ids\":[101,102],\"tokens\":[\"[CLS]\",\"[SEP]\"]}\n");
+  EXPECT_EQ(empty.out,
+            "{\"ids\":[101,102],\"tokens\":[\"[CLS]\",\"[SEP]\"],\"attention_mask\":[1,1],\"offsets\":[[0,0],[0,0]]}\n");
+}
+
+// Offsets count characters of each token's own text, as Hugging Face reports them, for every
+// single text of the BERT and RoBERTa fixtures that fits on a line.
+TEST(CliTokenize, OffsetsAndMaskMatchHuggingFace) {
+  for (const auto& [model, jsonl] : {std::pair<std::string, std::string>{kSt, "bert-base-uncased"},
+                                     {shared_dir() + "/data/tokenizers/roberta-base", "roberta-base"}}) {
+    std::vector<nlohmann::json> rows;
+    std::istringstream file(read_file(fixtures_dir() + "/tokenization/" + jsonl + ".jsonl"));
+    std::string input;
+    for (std::string line; std::getline(file, line);) {
+      const nlohmann::json r = nlohmann::json::parse(line);
+      const std::string t = r["text"];
+      if (r.contains("text_pair") || r.contains("max_length") || !r.contains("offsets")) continue;
+      if (t.find_first_of("\n\r") != std::string::npos) continue;
+      rows.push_back(r);
+      input += t + "\n";
+    }
+    ASSERT_GT(rows.size(), 100u) << jsonl;
+    const CommandResult r = run_cli("tokenize --model " + q(model), input);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto got = output_lines(r);
+    ASSERT_EQ(got.size(), rows.size()) << jsonl;
+    size_t wrong = 0;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (got[i].at("offsets") != rows[i]["offsets"] && wrong++ < 5) {
+        ADD_FAILURE() << jsonl << " " << rows[i]["text"] << "\n got  " << got[i].at("offsets") << "\n want "
+                      << rows[i]["offsets"];
+      }
+      EXPECT_EQ(got[i].at("attention_mask"), nlohmann::json(std::vector<int>(rows[i]["ids"].size(), 1)));
+    }
+    EXPECT_EQ(wrong, 0u) << jsonl;
+  }
+  // A pair: each text's tokens count in that text (here: "café" is 4 characters, 5 bytes; "lait" is "lai" "##t").
+  const auto pair = output_lines(run_cli("tokenize --pair --model " + q(kSt), "café au lait\tgood day\n"));
+  ASSERT_EQ(pair.size(), 1u);
+  EXPECT_EQ(pair[0].at("offsets"), nlohmann::json::parse("[[0,0],[0,4],[5,7],[8,11],[11,12],[0,0],[0,4],[5,8],[0,0]]"))
+      << pair[0];
 }
 
 TEST(CliInspect, BertTiny) {

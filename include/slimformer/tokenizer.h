@@ -15,6 +15,9 @@ struct Encoding {
   std::vector<int64_t> type_ids;
   std::vector<std::pair<int64_t, int64_t>> offsets;   // byte offsets into the input, [begin, end)
   std::vector<int64_t> attention_mask;                 // 1 for tokens, 0 for padding
+  // Which text each token comes from: 0 the first, 1 a pair's second, -1 a special token or
+  // padding (Hugging Face's sequence_ids, None as -1); offsets count in that text.
+  std::vector<int64_t> sequence_ids;
 };
 
 struct EncodeOptions {

@@ -14,6 +14,7 @@ void truncate(Encoding& e, size_t n) {
   e.type_ids.resize(n);
   e.offsets.resize(n);
   e.attention_mask.resize(n);
+  e.sequence_ids.resize(n);
 }
 
 // Longest-first truncation of a pair to `max_len` tokens in all, as Hugging Face splits it.
@@ -91,6 +92,7 @@ Encoding PipelineTokenizer::encode_sequence(const std::string& text, int64_t typ
     e.type_ids.push_back(type_id);
     e.offsets.emplace_back(t.begin, t.end);
     e.attention_mask.push_back(1);
+    e.sequence_ids.push_back(type_id);   // encode_sequence's type id is the text's index in the pair
   }
   return e;
 }
@@ -114,6 +116,7 @@ Encoding PipelineTokenizer::finish(Encoding a, Encoding* b, const EncodeOptions&
     e.type_ids.resize(n, 0);
     e.offsets.resize(n, {0, 0});
     e.attention_mask.resize(n, 0);
+    e.sequence_ids.resize(n, -1);
   }
   return e;
 }

@@ -11,6 +11,7 @@ void push(Encoding& e, int64_t id, const std::string& token, int64_t type_id) {
   e.type_ids.push_back(type_id);
   e.offsets.emplace_back(0, 0);
   e.attention_mask.push_back(1);
+  e.sequence_ids.push_back(-1);
 }
 
 bool is_space_token_char(const std::string& s, size_t& i, bool forward) {
@@ -52,6 +53,7 @@ void append_encoding(Encoding& dst, const Encoding& src) {
   dst.type_ids.insert(dst.type_ids.end(), src.type_ids.begin(), src.type_ids.end());
   dst.offsets.insert(dst.offsets.end(), src.offsets.begin(), src.offsets.end());
   dst.attention_mask.insert(dst.attention_mask.end(), src.attention_mask.begin(), src.attention_mask.end());
+  dst.sequence_ids.insert(dst.sequence_ids.end(), src.sequence_ids.begin(), src.sequence_ids.end());
 }
 
 // The sequences alone, one after the other: what every processor gives without special tokens.
