@@ -33,7 +33,7 @@ class Tokenizer {
   virtual Encoding encode(const std::string& text, const EncodeOptions& opt = {}) const = 0;
   virtual Encoding encode_pair(const std::string& a, const std::string& b,
                                const EncodeOptions& opt = {}) const = 0;
-  virtual std::string kind() const = 0;          // "wordpiece" or "bpe"
+  virtual std::string kind() const = 0;          // "wordpiece", "bpe" or "unigram"
   virtual int64_t pad_id() const = 0;
   virtual int64_t vocab_size() const = 0;
 };

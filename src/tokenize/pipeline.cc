@@ -50,10 +50,16 @@ PipelineTokenizer::PipelineTokenizer(PipelineParts parts) : p_(std::move(parts))
   // Normalized added tokens are looked for in normalized text, so their pattern is normalized too.
   std::vector<std::string> forms;
   for (const AddedToken& t : p_.added_tokens) {
-    if (t.normalized && p_.normalizer) forms.push_back(to_utf8(bert_normalize(decode_utf8(t.content), *p_.normalizer)));
+    if (t.normalized) forms.push_back(to_utf8(normalize(decode_utf8(t.content))));
     else forms.push_back(t.content);
   }
   added_ = AddedVocabulary(p_.added_tokens, forms);
+}
+
+Chars PipelineTokenizer::normalize(const Chars& text) const {
+  if (p_.normalizer) return bert_normalize(text, *p_.normalizer);
+  if (p_.precompiled) return p_.precompiled->normalize(text);
+  return text;
 }
 
 int64_t PipelineTokenizer::vocab_size() const {
@@ -64,7 +70,9 @@ int64_t PipelineTokenizer::vocab_size() const {
 }
 
 void PipelineTokenizer::tokenize_text(const Chars& text, std::vector<Token>& out) const {
-  const std::vector<Chars> words = p_.byte_level ? p_.byte_level->split(text) : bert_pre_tokenize(text);
+  const std::vector<Chars> words = p_.byte_level    ? p_.byte_level->split(text)
+                                   : p_.space_split ? p_.space_split->split(text)
+                                                    : bert_pre_tokenize(text);
   for (const Chars& w : words) p_.model->tokenize(w, out);
 }
 
@@ -79,7 +87,7 @@ Encoding PipelineTokenizer::encode_sequence(const std::string& text, int64_t typ
       add_token(raw);
       continue;
     }
-    const Chars norm = p_.normalizer ? bert_normalize(raw.chars, *p_.normalizer) : raw.chars;
+    const Chars norm = normalize(raw.chars);
     for (const Segment& s : added_.split(norm, /*normalized=*/true)) {
       if (s.token >= 0) add_token(s);
       else if (!s.chars.empty()) tokenize_text(s.chars, tokens);

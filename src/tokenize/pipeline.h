@@ -8,6 +8,8 @@
 #include "slimformer/tokenizer.h"
 #include "tokenize/added_tokens.h"
 #include "tokenize/bert_normalizer.h"
+#include "tokenize/metaspace.h"
+#include "tokenize/precompiled.h"
 #include "tokenize/models.h"
 #include "tokenize/post_processor.h"
 #include "tokenize/pre_tokenizers.h"
@@ -16,7 +18,9 @@ namespace slimformer::tok {
 
 struct PipelineParts {
   std::optional<BertNormalizerOptions> normalizer;              // none: text passes unchanged
-  std::unique_ptr<ByteLevelPreTokenizer> byte_level;            // else BertPreTokenizer
+  std::shared_ptr<const PrecompiledCharsmap> precompiled;       // SentencePiece normalizer, or none
+  std::unique_ptr<ByteLevelPreTokenizer> byte_level;            // else space_split, else BertPreTokenizer
+  std::optional<SpacePreTokenizer> space_split;
   std::unique_ptr<Model> model;
   std::vector<AddedToken> added_tokens;
   PostProcessor post;
@@ -34,6 +38,7 @@ class PipelineTokenizer : public Tokenizer {
   int64_t vocab_size() const override;
 
  private:
+  Chars normalize(const Chars& text) const;
   Encoding encode_sequence(const std::string& text, int64_t type_id) const;
   void tokenize_text(const Chars& text, std::vector<Token>& out) const;
   Encoding finish(Encoding a, Encoding* b, const EncodeOptions& opt) const;

@@ -5,6 +5,7 @@
 #include "io/json_file.h"
 #include "slimformer/error.h"
 #include "tokenize/pipeline.h"
+#include "tokenize/unigram.h"
 
 namespace slimformer {
 namespace {
@@ -23,10 +24,21 @@ std::string type_of(const Json& part, const std::string& path, const std::string
   return io::require_string(part, "type", path + ": " + name);
 }
 
-std::optional<tok::BertNormalizerOptions> parse_normalizer(const Json& j, const std::string& path) {
+std::shared_ptr<const tok::PrecompiledCharsmap> parse_precompiled(const Json& j, const std::string& path) {
+  const std::string ctx = path + ": normalizer Precompiled";
+  const std::string blob = tok::decode_base64(io::require_string(j, "precompiled_charsmap", ctx), ctx);
+  return std::make_shared<tok::PrecompiledCharsmap>(blob, ctx);
+}
+
+std::optional<tok::BertNormalizerOptions> parse_normalizer(const Json& j, const std::string& path,
+                                                           tok::PipelineParts& parts) {
   if (j.is_null()) return std::nullopt;
   const std::string type = type_of(j, path, "normalizer");
-  if (type != "BertNormalizer") unsupported(path, "normalizer", type, "BertNormalizer, null");
+  if (type == "Precompiled") {
+    parts.precompiled = parse_precompiled(j, path);
+    return std::nullopt;
+  }
+  if (type != "BertNormalizer") unsupported(path, "normalizer", type, "BertNormalizer, Precompiled, null");
   const std::string ctx = path + ": normalizer";
   tok::BertNormalizerOptions o;
   o.clean_text = io::optional_bool(j, "clean_text", ctx, true);
@@ -36,10 +48,54 @@ std::optional<tok::BertNormalizerOptions> parse_normalizer(const Json& j, const 
   return o;
 }
 
-std::unique_ptr<tok::ByteLevelPreTokenizer> parse_pre_tokenizer(const Json& j, const std::string& path) {
+tok::MetaspaceOptions parse_metaspace(const Json& j, const std::string& ctx) {
+  tok::MetaspaceOptions o;
+  const std::string repl = io::optional_string(j, "replacement", ctx, "\u2581");
+  const tok::Chars rc = tok::decode_utf8(repl);
+  if (rc.size() != 1) throw FormatError(ctx + ": Metaspace replacement must be one char, got \"" + repl + "\"");
+  o.replacement = rc[0].cp;
+  // Older files say add_prefix_space; newer ones prepend_scheme, which wins when both are there.
+  o.prepend = io::optional_bool(j, "add_prefix_space", ctx, true) ? tok::MetaspaceOptions::Prepend::Always
+                                                                  : tok::MetaspaceOptions::Prepend::Never;
+  if (j.contains("prepend_scheme")) {
+    const std::string scheme = io::require_string(j, "prepend_scheme", ctx);
+    if (scheme == "always") o.prepend = tok::MetaspaceOptions::Prepend::Always;
+    else if (scheme == "first") o.prepend = tok::MetaspaceOptions::Prepend::First;
+    else if (scheme == "never") o.prepend = tok::MetaspaceOptions::Prepend::Never;
+    else throw FormatError(ctx + ": Metaspace prepend_scheme must be always, first or never, got " + scheme);
+  }
+  o.split = io::optional_bool(j, "split", ctx, true);
+  return o;
+}
+
+// Metaspace alone or WhitespaceSplit then Metaspace (T5, ALBERT, XLM-R files).
+std::optional<tok::SpacePreTokenizer> parse_space_pre_tokenizer(const Json& j, const std::string& path) {
+  const std::string ctx = path + ": pre_tokenizer";
+  const std::string type = io::require_string(j, "type", ctx);
+  tok::SpacePreTokenizer p;
+  if (type == "Metaspace") {
+    p.metaspace = parse_metaspace(j, ctx);
+    return p;
+  }
+  const Json& steps = io::require_key(j, "pretokenizers", ctx);
+  if (!steps.is_array() || steps.size() != 2 || !steps[0].is_object() || !steps[1].is_object() ||
+      steps[0].value("type", "") != "WhitespaceSplit" || steps[1].value("type", "") != "Metaspace")
+    throw FormatError(ctx + ": Sequence is supported only as [WhitespaceSplit, Metaspace]");
+  p.whitespace_split = true;
+  p.metaspace = parse_metaspace(steps[1], ctx);
+  return p;
+}
+
+std::unique_ptr<tok::ByteLevelPreTokenizer> parse_pre_tokenizer(const Json& j, const std::string& path,
+                                                                 tok::PipelineParts& parts) {
   const std::string type = j.is_null() ? "null" : type_of(j, path, "pre_tokenizer");
   if (type == "BertPreTokenizer") return nullptr;
-  if (type != "ByteLevel") unsupported(path, "pre_tokenizer", type, "BertPreTokenizer, ByteLevel");
+  if (type == "Metaspace" || type == "Sequence") {
+    parts.space_split = parse_space_pre_tokenizer(j, path);
+    return nullptr;
+  }
+  if (type != "ByteLevel")
+    unsupported(path, "pre_tokenizer", type, "BertPreTokenizer, ByteLevel, Metaspace, [WhitespaceSplit, Metaspace]");
   const std::string ctx = path + ": pre_tokenizer";
   return std::make_unique<tok::ByteLevelPreTokenizer>(io::optional_bool(j, "add_prefix_space", ctx, true),
                                                       io::optional_bool(j, "use_regex", ctx, true));
@@ -80,6 +136,25 @@ std::vector<std::pair<std::string, std::string>> parse_merges(const Json& model,
   return merges;
 }
 
+std::unique_ptr<tok::Model> parse_unigram(const Json& j, const std::string& path) {
+  const std::string ctx = path + ": model Unigram";
+  const Json& v = io::require_key(j, "vocab", ctx);
+  if (!v.is_array()) throw FormatError(ctx + ": vocab must be an array of [piece, score]");
+  std::vector<tok::UnigramPiece> pieces;
+  pieces.reserve(v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    const Json& e = v[i];
+    if (!e.is_array() || e.size() != 2 || !e[0].is_string() || !e[1].is_number())
+      throw FormatError(ctx + ": vocab entry " + std::to_string(i) + " must be [piece, score]");
+    pieces.push_back(tok::UnigramPiece{e[0].get<std::string>(), e[1].get<double>()});
+  }
+  const Json& unk = io::require_key(j, "unk_id", ctx);
+  if (!unk.is_number_integer())
+    throw FormatError(ctx + ": unk_id must be an integer (files without one are not supported)");
+  return std::make_unique<tok::Unigram>(pieces, unk.get<int64_t>(), io::optional_bool(j, "byte_fallback", ctx, false),
+                                        path);
+}
+
 std::unique_ptr<tok::Model> parse_model(const Json& j, const std::string& path) {
   if (!j.is_object()) throw FormatError(path + ": model must be a JSON object");
   std::string type;
@@ -88,6 +163,7 @@ std::unique_ptr<tok::Model> parse_model(const Json& j, const std::string& path) 
   else if (j.contains("max_input_chars_per_word") || j.contains("continuing_subword_prefix")) type = "WordPiece";
   else throw FormatError(path + ": model has no \"type\" and is neither WordPiece nor BPE");
   const std::string ctx = path + ": model";
+  if (type == "Unigram") return parse_unigram(j, path);
   if (type == "WordPiece") {
     tok::WordPieceOptions o;
     o.unk_token = io::optional_string(j, "unk_token", ctx, "[UNK]");
@@ -95,7 +171,7 @@ std::unique_ptr<tok::Model> parse_model(const Json& j, const std::string& path) 
     o.max_input_chars_per_word = io::optional_int(j, "max_input_chars_per_word", ctx, 100);
     return std::make_unique<tok::WordPiece>(parse_vocab(j, ctx), o, path);
   }
-  if (type != "BPE") unsupported(path, "model", type, "WordPiece, BPE");
+  if (type != "BPE") unsupported(path, "model", type, "WordPiece, BPE, Unigram");
   if (io::optional_number(j, "dropout", ctx, 0.0) != 0.0)
     throw FormatError(ctx + ": BPE dropout is not supported (it makes tokenization random)");
   if (!io::optional_string(j, "continuing_subword_prefix", ctx, "").empty() ||
@@ -212,8 +288,8 @@ std::unique_ptr<Tokenizer> load_tokenizer_json(const std::string& path) {
   const Json root = io::read_json_file(path);
   if (!root.is_object()) throw FormatError(path + ": must hold a JSON object");
   tok::PipelineParts p;
-  p.normalizer = parse_normalizer(member(root, "normalizer"), path);
-  p.byte_level = parse_pre_tokenizer(member(root, "pre_tokenizer"), path);
+  p.normalizer = parse_normalizer(member(root, "normalizer"), path, p);
+  p.byte_level = parse_pre_tokenizer(member(root, "pre_tokenizer"), path, p);
   p.model = parse_model(io::require_key(root, "model", path), path);
   p.added_tokens = parse_added_tokens(member(root, "added_tokens"), path);
   p.post = parse_post_processor(member(root, "post_processor"), path);
