@@ -52,12 +52,12 @@ std::vector<std::string> texts_of(const py::object& obj, const char* what, bool&
   return out;
 }
 
-py::dict encoding_dict(const slimformer::Encoding& e) {
+py::dict encoding_dict(const slimformer::Encoding& e, const std::string& first, const std::string& second) {
   py::dict d;
   d["ids"] = e.ids;
   d["tokens"] = e.tokens;
   d["type_ids"] = e.type_ids;
-  d["offsets"] = e.offsets;
+  d["offsets"] = slimformer::char_offsets(e, first, second);   // characters, as Hugging Face's
   d["attention_mask"] = e.attention_mask;
   return d;
 }
@@ -124,9 +124,10 @@ class PySentenceEncoder {
         encodings.push_back(b.empty() ? tok.encode(a[i], opt) : tok.encode_pair(a[i], b[i], opt));
       }
     }
-    if (single) return encoding_dict(encodings[0]);
+    auto second = [&](size_t i) { return b.empty() ? std::string() : b[i]; };
+    if (single) return encoding_dict(encodings[0], a[0], second(0));
     py::list out;
-    for (const auto& e : encodings) out.append(encoding_dict(e));
+    for (size_t i = 0; i < encodings.size(); ++i) out.append(encoding_dict(encodings[i], a[i], second(i)));
     return out;
   }
 
@@ -158,7 +159,8 @@ void add_encoder(py::module_& m) {
       .def("tokenize", &PySentenceEncoder::tokenize, py::arg("text"), py::arg("pair") = py::none(),
            py::arg("max_length") = py::none(), py::arg("add_special_tokens") = true,
            "A dict (ids, tokens, type_ids, offsets, attention_mask) for a str, a list of them for a list; "
-           "pair: the second texts of text pairs. Offsets are byte offsets into the UTF-8 text.")
+           "pair: the second texts of text pairs. Offsets count characters of the token's own text, as "
+           "Hugging Face's offsets mapping ([0, 0] for special tokens).")
       .def_property_readonly("dim", &PySentenceEncoder::dim, "Embedding width.")
       .def_property_readonly("max_length", &PySentenceEncoder::max_length, "Most tokens per text.")
       .def_property_readonly("pooling", &PySentenceEncoder::pooling, "mean, cls, max or mean_sqrt_len_tokens.")

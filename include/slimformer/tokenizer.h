@@ -55,6 +55,13 @@ struct Batch {
 };
 Batch make_batch(const std::vector<Encoding>& encodings, int64_t pad_id);
 
+// e's offsets in characters (Unicode code points) of the text each token comes from: `first`, or
+// a pair's `second` counted from its own start; [0, 0] for special tokens and padding. What
+// Hugging Face's offsets mapping reports (Encoding::offsets count bytes). A byte-level token that
+// holds part of a character covers that whole character, as there.
+std::vector<std::pair<int64_t, int64_t>> char_offsets(const Encoding& e, const std::string& first,
+                                                      const std::string& second = "");
+
 // Throws InputError naming `where` (e.g. "line 3") if text is not valid UTF-8.
 void check_utf8(const std::string& text, const std::string& where);
 

@@ -100,10 +100,8 @@ void Unigram::tokenize(const Chars& word, std::vector<Token>& out) const {
   std::string text;
   std::vector<size_t> char_of_byte;
   for (size_t c = 0; c < word.size(); ++c) {
-    const size_t before = text.size();
     append_utf8(text, word[c].cp);
     char_of_byte.resize(text.size(), c);
-    (void)before;
   }
   size_t at = 0;
   for (std::string& s : segment(text)) {

@@ -31,43 +31,10 @@ std::vector<std::pair<std::string, std::string>> split_pairs(const InputLines& i
   return pairs;
 }
 
-// Byte offsets (the tokenizer's) as character offsets (Hugging Face's, counted in code points).
-// starts_before[i]: the characters that begin before byte i. An end at byte i covers exactly
-// those; a begin at byte i is the character there, the one byte i is inside when it does not
-// start one (a byte-level token can split a character, and Hugging Face then gives it the whole).
-struct CharIndex {
-  std::vector<int64_t> starts_before;
-  std::vector<bool> boundary;
-  explicit CharIndex(const std::string& text) : starts_before(text.size() + 1), boundary(text.size() + 1, true) {
-    int64_t n = 0;
-    for (size_t i = 0; i < text.size(); ++i) {
-      boundary[i] = (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80;
-      starts_before[i] = n;
-      if (boundary[i]) ++n;
-    }
-    starts_before[text.size()] = n;
-  }
-  int64_t begin(int64_t byte) const {
-    const auto i = static_cast<size_t>(byte);
-    return boundary[i] ? starts_before[i] : starts_before[i] - 1;
-  }
-  int64_t end(int64_t byte) const { return starts_before[static_cast<size_t>(byte)]; }
-};
-
 std::string to_json_line(const slimformer::Encoding& e, bool with_type_ids, const std::string& first,
                          const std::string& second) {
-  const CharIndex a(first), b(second);
   std::vector<std::array<int64_t, 2>> offsets;
-  for (size_t t = 0; t < e.offsets.size(); ++t) {
-    const int64_t seq = t < e.sequence_ids.size() ? e.sequence_ids[t] : -1;
-    const auto [begin, end] = e.offsets[t];
-    if (seq < 0) {
-      offsets.push_back({0, 0});   // special tokens and padding, as Hugging Face
-      continue;
-    }
-    const CharIndex& c = seq == 0 ? a : b;
-    offsets.push_back({c.begin(begin), c.end(end)});
-  }
+  for (const auto& [begin, end] : slimformer::char_offsets(e, first, second)) offsets.push_back({begin, end});
   nlohmann::ordered_json j;
   j["ids"] = e.ids;
   j["tokens"] = e.tokens;
