@@ -135,4 +135,18 @@ std::vector<int64_t> position_ids(const std::vector<int64_t>& ids, const Encoder
   return pos;
 }
 
+Tensor head_linear(const float* x, int64_t B, const Tensor& w, const Tensor& b, bool tanh_after) {
+  const int64_t O = w.dim(0), K = w.dim(1);
+  Tensor out = Tensor::empty({B, O});
+  for (int64_t r = 0; r < B; ++r) {
+    for (int64_t o = 0; o < O; ++o) {
+      double s = b.data<float>()[o];
+      const float* wo = w.data<float>() + o * K;
+      for (int64_t k = 0; k < K; ++k) s += double(x[r * K + k]) * wo[k];
+      out.data<float>()[r * O + o] = static_cast<float>(tanh_after ? std::tanh(s) : s);
+    }
+  }
+  return out;
+}
+
 }  // namespace slimformer::model

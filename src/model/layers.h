@@ -55,4 +55,9 @@ std::vector<int64_t> position_ids(const std::vector<int64_t>& ids, const Encoder
 // match its shape (encoder.cc), so a forward never reads out of range.
 void check_batch(const Batch& b, const EncoderConfig& c);
 
+// out (B, O) = x (B, K) W^T + b with W (O, K) and b (O) F32, then tanh if asked: a
+// classification head's few rows by a few labels, next to which the encoder's cost is
+// everything, so a plain loop summed in double (SequenceClassifier, train::ClassifierHead).
+Tensor head_linear(const float* x, int64_t B, const Tensor& w, const Tensor& b, bool tanh_after);
+
 }  // namespace slimformer::model

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "io/json_file.h"
+#include "model/layers.h"
 #include "model/sorted_batches.h"
 #include "slimformer/encoder.h"
 #include "slimformer/error.h"
@@ -104,22 +105,6 @@ Tensor take(const Checkpoint& ckpt, const std::string& name, const Shape& expect
   return t.to_f32();
 }
 
-// out (B, O) = x (B, K) W^T + b with W (O, K), then tanh if asked. The head is a few rows by a few
-// labels, next to which the encoder's cost is everything: a plain loop, summed in double.
-Tensor linear(const float* x, int64_t B, const Tensor& w, const Tensor& b, bool tanh_after) {
-  const int64_t O = w.dim(0), K = w.dim(1);
-  Tensor out = Tensor::empty({B, O});
-  for (int64_t r = 0; r < B; ++r) {
-    for (int64_t o = 0; o < O; ++o) {
-      double s = b.data<float>()[o];
-      const float* wo = w.data<float>() + o * K;
-      for (int64_t k = 0; k < K; ++k) s += double(x[r * K + k]) * wo[k];
-      out.data<float>()[r * O + o] = static_cast<float>(tanh_after ? std::tanh(s) : s);
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string sequence_classification_head(const std::string& model_dir) {
@@ -171,10 +156,10 @@ int64_t SequenceClassifier::max_length() const {
 // BERT: classifier(pooler_output). RoBERTa: out_proj(tanh(dense(first token's state))).
 Tensor SequenceClassifier::logits(const Batch& batch) const {
   const ForwardResult r = encoder_->forward(batch);
-  if (!dense_w_.defined()) return linear(r.pooler_output.data<float>(), batch.batch, head_w_, head_b_, false);
+  if (!dense_w_.defined()) return model::head_linear(r.pooler_output.data<float>(), batch.batch, head_w_, head_b_, false);
   const Tensor first = pool(r.last_hidden_state, batch.mask, PoolingMode::Cls);   // each row's first token
-  const Tensor x = linear(first.data<float>(), batch.batch, dense_w_, dense_b_, true);
-  return linear(x.data<float>(), batch.batch, head_w_, head_b_, false);
+  const Tensor x = model::head_linear(first.data<float>(), batch.batch, dense_w_, dense_b_, true);
+  return model::head_linear(x.data<float>(), batch.batch, head_w_, head_b_, false);
 }
 
 Tensor SequenceClassifier::logits(const std::vector<std::string>& a, const std::vector<std::string>& b,

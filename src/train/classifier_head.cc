@@ -1,10 +1,8 @@
-// ClassifierHead: two small Linears and a tanh. The head is (H x H) + (labels x H) next to an
-// encoder's layers, so its forward is a plain loop (summed in double, as SequenceClassifier's) and
-// its backward the shared linear_backward.
+// ClassifierHead: two small Linears and a tanh; the forward is SequenceClassifier's own
+// (model::head_linear), the backward the shared linear_backward.
 #include "train/classifier_head.h"
 
-#include <cmath>
-
+#include "model/layers.h"
 #include "model/weights.h"
 #include "slimformer/error.h"
 #include "train/ops.h"
@@ -35,22 +33,6 @@ Parameter take(const Checkpoint& ckpt, const std::string& name, const Shape& exp
   return p;
 }
 
-// out (B, O) = x (B, K) W^T + b, then tanh if asked.
-Tensor affine(const Tensor& x, const Tensor& w, const Tensor& b, bool tanh_after) {
-  const int64_t B = x.dim(0), O = w.dim(0), K = w.dim(1);
-  Tensor out = Tensor::empty({B, O});
-  for (int64_t r = 0; r < B; ++r) {
-    for (int64_t o = 0; o < O; ++o) {
-      double s = b.data<float>()[o];
-      const float* wo = w.data<float>() + o * K;
-      const float* xr = x.data<float>() + r * K;
-      for (int64_t k = 0; k < K; ++k) s += double(xr[k]) * wo[k];
-      out.data<float>()[r * O + o] = static_cast<float>(tanh_after ? std::tanh(s) : s);
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 ClassifierHead::ClassifierHead(const Checkpoint& ckpt, const std::string& architecture) {
@@ -79,8 +61,8 @@ ClassifierHead::ClassifierHead(const Checkpoint& ckpt, const std::string& archit
 
 Tensor ClassifierHead::forward(const Tensor& first) {
   first_ = first;
-  hidden_ = affine(first, params_[0].value, params_[1].value, true);
-  return affine(hidden_, params_[2].value, params_[3].value, false);
+  hidden_ = model::head_linear(first.data<float>(), first.dim(0), params_[0].value, params_[1].value, true);
+  return model::head_linear(hidden_.data<float>(), hidden_.dim(0), params_[2].value, params_[3].value, false);
 }
 
 Tensor ClassifierHead::backward(const Tensor& dlogits) {

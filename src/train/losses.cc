@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -36,11 +37,9 @@ float mse_loss(float* dpred, const float* pred, const float* target, int64_t n) 
   return static_cast<float>(sum / static_cast<double>(n));
 }
 
-float cosine_loss(float* da, float* db, const float* a, const float* b, int64_t rows, int64_t dim) {
-  if (rows == 0) return 0.0f;
+void cosine_rows(float* da, float* db, const float* a, const float* b, int64_t rows, int64_t dim,
+                 const std::function<double(int64_t row, double cos)>& dloss_dcos) {
   constexpr double kEps = 1e-8;
-  double total = 0.0;
-  const double inv_rows = 1.0 / static_cast<double>(rows);
   for (int64_t r = 0; r < rows; ++r) {
     const float* x = a + r * dim;
     const float* y = b + r * dim;
@@ -55,17 +54,26 @@ float cosine_loss(float* da, float* db, const float* a, const float* b, int64_t 
     const double nx = std::sqrt(xx), ny = std::sqrt(yy);
     const double cx = std::max(nx, kEps), cy = std::max(ny, kEps);
     const double cos = dot / (cx * cy);
-    total += 1.0 - cos;
-    // d(1 - cos)/dx = -(y / (cx cy) - cos / cx * x / |x|), scaled by 1/rows for the mean.
+    const double g = dloss_dcos(r, cos);
+    // d cos / dx = y / (cx cy) - cos / cx * x / |x|
     auto grad = [&](float* out, const float* self, const float* other, double cs, double co, double ns) {
       if (!out) return;
       const double radial = ns > 0.0 ? cos / (cs * ns) : 0.0;
-      for (int64_t j = 0; j < dim; ++j)
-        out[r * dim + j] = static_cast<float>(-inv_rows * (other[j] / (cs * co) - radial * self[j]));
+      for (int64_t j = 0; j < dim; ++j) out[r * dim + j] = static_cast<float>(g * (other[j] / (cs * co) - radial * self[j]));
     };
     grad(da, x, y, cx, cy, nx);
     grad(db, y, x, cy, cx, ny);
   }
+}
+
+float cosine_loss(float* da, float* db, const float* a, const float* b, int64_t rows, int64_t dim) {
+  if (rows == 0) return 0.0f;
+  const double inv_rows = 1.0 / static_cast<double>(rows);
+  double total = 0.0;
+  cosine_rows(da, db, a, b, rows, dim, [&](int64_t, double cos) {
+    total += 1.0 - cos;
+    return -inv_rows;   // d mean(1 - cos) / d cos
+  });
   return static_cast<float>(total * inv_rows);
 }
 

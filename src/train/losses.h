@@ -3,6 +3,7 @@
 // PyTorch's for the module named beside each; rows are samples, the reduction is the mean.
 #pragma once
 #include <cstdint>
+#include <functional>
 
 namespace slimformer::train {
 
@@ -13,6 +14,14 @@ float mse_loss(float* dpred, const float* pred, const float* target, int64_t n);
 // clamped to eps as torch does. da, db (rows, dim) written, either may be null (a teacher's b
 // needs none).
 float cosine_loss(float* da, float* db, const float* a, const float* b, int64_t rows, int64_t dim);
+
+// What every loss on the cosine of row pairs shares (cosine_loss, CosineSimilarityLoss): for each
+// row r, cos = F.cosine_similarity(a_r, b_r, eps=1e-8) in double (norms clamped to eps without
+// gradient, as torch); g = dloss_dcos(r, cos), the caller's d loss / d cos of that row (which may
+// also add the row's loss to a sum); then da, db rows (either may be null) written as g d cos/d a_r,
+// g d cos/d b_r.
+void cosine_rows(float* da, float* db, const float* a, const float* b, int64_t rows, int64_t dim,
+                 const std::function<double(int64_t row, double cos)>& dloss_dcos);
 
 // Knowledge distillation: nn.KLDivLoss(reduction='batchmean')(log_softmax(student / T),
 // softmax(teacher / T)), student and teacher logits (rows, classes). No T^2 factor (the caller

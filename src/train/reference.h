@@ -153,9 +153,9 @@ inline double mse(const Vec& p, const Vec& t) {
   return s / double(p.size());
 }
 
-// mean over rows of 1 - F.cosine_similarity(a, b, eps=1e-8)
-inline double cosine_loss(const Vec& a, const Vec& b, int64_t R, int64_t D) {
-  double total = 0.0;
+// F.cosine_similarity(a_r, b_r, eps=1e-8) of each row r of a, b (R,D)
+inline Vec cosine_rows(const Vec& a, const Vec& b, int64_t R, int64_t D) {
+  Vec cos(static_cast<size_t>(R));
   for (int64_t r = 0; r < R; ++r) {
     double dot = 0.0, aa = 0.0, bb = 0.0;
     for (int64_t j = 0; j < D; ++j) {
@@ -163,8 +163,15 @@ inline double cosine_loss(const Vec& a, const Vec& b, int64_t R, int64_t D) {
       aa += a[r * D + j] * a[r * D + j];
       bb += b[r * D + j] * b[r * D + j];
     }
-    total += 1.0 - dot / (std::max(std::sqrt(aa), 1e-8) * std::max(std::sqrt(bb), 1e-8));
+    cos[r] = dot / (std::max(std::sqrt(aa), 1e-8) * std::max(std::sqrt(bb), 1e-8));
   }
+  return cos;
+}
+
+// mean over rows of 1 - F.cosine_similarity(a, b, eps=1e-8)
+inline double cosine_loss(const Vec& a, const Vec& b, int64_t R, int64_t D) {
+  double total = 0.0;
+  for (double c : cosine_rows(a, b, R, D)) total += 1.0 - c;
   return total / double(R);
 }
 
