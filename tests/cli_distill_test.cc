@@ -70,6 +70,12 @@ TEST(CliDistill, ClassifierTeacherIsDistilledOnItsLogits) {
   expect_one_line_error(run_cli("distill --teacher " + q(teacher) + " --data " + q(s.at("pairs.tsv")) +
                                 " --student-layers 1 --loss cosine --out " + q(s.at("o"))),
                         {"cosine", "is a classifier"});
+  expect_one_line_error(run_cli("distill --teacher " + q(teacher) + " --data " + q(s.at("pairs.tsv")) +
+                                " --student-layers 1 --hard-label-weight 1.5 --out " + q(s.at("o"))),
+                        {"--hard-label-weight", "[0, 1]"});
+  expect_one_line_error(run_cli("distill --teacher " + q(teacher) + " --data " + q(s.at("pairs.tsv")) +
+                                " --student-layers 1 --eval-stsb " + q(s.at("data.txt")) + " --out " + q(s.at("o"))),
+                        {"--eval-stsb", "regression head"});
   fs::remove_all(teacher);
 }
 
@@ -82,6 +88,10 @@ TEST(CliDistill, BadOptionsAreOneLineAndExitTwo) {
   expect_one_line_error(run_cli(base + " --student-layers 1 --student-init middle"), {"--student-init", "'middle'"});
   expect_one_line_error(run_cli(base + " --student-layers 1 --loss kd"), {"--loss kd", "no sequence-classification head"});
   expect_one_line_error(run_cli(base + " --student-layers 1 --temperature 3"), {"--temperature", "sentence-embedding model"});
+  expect_one_line_error(run_cli(base + " --student-layers 1 --hard-label-weight 0.2"),
+                        {"--hard-label-weight", "sentence-embedding model"});
+  expect_one_line_error(run_cli(base + " --student-layers 1 --eval-mrpc " + q(s.at("data.txt"))),
+                        {"--eval-mrpc", "sentence-embedding model", "--eval-stsb"});
   expect_one_line_error(run_cli(base + " --student-layers 1 --loss l2"), {"--loss", "'l2'"});
   expect_one_line_error(run_cli(base + " --student-layers 1 --epochs 0"), {"--epochs"});
   expect_one_line_error(run_cli(base + " --student-layers 1 --dropout 1"), {"--dropout", "[0, 1)"});
