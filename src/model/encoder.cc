@@ -9,6 +9,7 @@
 #include "model/layers.h"
 #include "model/weights.h"
 #include "slimformer/error.h"
+#include "slimformer/threads.h"
 
 namespace slimformer {
 
@@ -120,6 +121,7 @@ void Encoder::release_workspace() const {
 ForwardResult Encoder::forward(const Batch& batch, const ForwardOptions& opt) const {
   const EncoderConfig& c = config();
   model::check_batch(batch, c);
+  apply_thread_policy();   // the fair default re-reads the machine's load before each forward
   const model::EncoderWeights& w = impl_->weights;
   const model::Dims d{batch.batch, batch.seq, c.hidden_size, w.max_heads, c.hidden_size / c.num_heads,
                       w.max_intermediate};

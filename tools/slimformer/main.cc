@@ -77,7 +77,7 @@ int run(int argc, char** argv) {
 namespace slimcli {
 
 void add_threads_flag(CLI::App* cmd, std::string* text) {
-  cmd->add_option("--threads", *text, "Threads for the kernels (default: one per core)")->type_name("N");
+  cmd->add_option("--threads", *text, "Threads for the kernels (default: the cores other processes leave free, re-checked before each batch)")->type_name("N");
 }
 
 void apply_threads(const std::string& text) {
