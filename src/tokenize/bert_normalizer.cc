@@ -2,6 +2,8 @@
 
 #include <utf8proc.h>
 
+#include "tokenize/normalizers.h"
+
 namespace slimformer::tok {
 namespace {
 
@@ -49,22 +51,6 @@ Chars strip_accents(const Chars& in) {
     for (utf8proc_ssize_t k = 0; k < n; ++k) {
       const auto cp = static_cast<char32_t>(buf[k]);
       if (!is_nonspacing_mark(cp)) out.push_back(Char{cp, c.begin, c.end});
-    }
-  }
-  return out;
-}
-
-// Rust's char::to_lowercase: the simple mapping, except U+0130 whose full lowercase is two chars.
-Chars lowercase(const Chars& in) {
-  Chars out;
-  out.reserve(in.size());
-  for (const Char& c : in) {
-    if (c.cp == 0x130) {
-      out.push_back(Char{U'i', c.begin, c.end});
-      out.push_back(Char{0x307, c.begin, c.end});
-    } else {
-      out.push_back(Char{static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(c.cp))),
-                         c.begin, c.end});
     }
   }
   return out;

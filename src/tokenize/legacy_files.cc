@@ -67,7 +67,8 @@ std::unique_ptr<Tokenizer> load_wordpiece_vocab(const std::string& path, bool lo
   }
   if (vocab.empty()) throw FormatError(path + ": the vocabulary is empty");
   tok::PipelineParts p;
-  p.normalizer = tok::BertNormalizerOptions{true, true, lowercase, lowercase};
+  const tok::BertNormalizerOptions bert{true, true, lowercase, lowercase};
+  p.normalizers.push_back([bert](const tok::Chars& text) { return tok::bert_normalize(text, bert); });
   p.model = std::make_unique<tok::WordPiece>(std::move(vocab), tok::WordPieceOptions{}, path);
   p.added_tokens = specials_in_vocab(*p.model, {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"});
   p.post.kind = tok::PostProcessor::Kind::Bert;

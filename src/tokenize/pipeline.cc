@@ -57,9 +57,9 @@ PipelineTokenizer::PipelineTokenizer(PipelineParts parts) : p_(std::move(parts))
 }
 
 Chars PipelineTokenizer::normalize(const Chars& text) const {
-  if (p_.normalizer) return bert_normalize(text, *p_.normalizer);
-  if (p_.precompiled) return p_.precompiled->normalize(text);
-  return text;
+  Chars s = text;
+  for (const NormalizeStep& step : p_.normalizers) s = step(s);
+  return s;
 }
 
 int64_t PipelineTokenizer::vocab_size() const {

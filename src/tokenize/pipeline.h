@@ -11,14 +11,14 @@
 #include "tokenize/metaspace.h"
 #include "tokenize/precompiled.h"
 #include "tokenize/models.h"
+#include "tokenize/normalizers.h"
 #include "tokenize/post_processor.h"
 #include "tokenize/pre_tokenizers.h"
 
 namespace slimformer::tok {
 
 struct PipelineParts {
-  std::optional<BertNormalizerOptions> normalizer;              // none: text passes unchanged
-  std::shared_ptr<const PrecompiledCharsmap> precompiled;       // SentencePiece normalizer, or none
+  std::vector<NormalizeStep> normalizers;                       // in order; none: text passes unchanged
   std::unique_ptr<ByteLevelPreTokenizer> byte_level;            // else space_split, else BertPreTokenizer
   std::optional<SpacePreTokenizer> space_split;
   std::unique_ptr<Model> model;

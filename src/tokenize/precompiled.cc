@@ -1,5 +1,7 @@
 #include "tokenize/precompiled.h"
 
+#include <algorithm>
+
 #include <utf8proc.h>
 
 #include "slimformer/error.h"
@@ -82,8 +84,15 @@ std::optional<std::string_view> PrecompiledCharsmap::transform(std::string_view 
 Chars PrecompiledCharsmap::normalize(const Chars& in) const {
   Chars out;
   out.reserve(in.size());
-  auto emit = [&](std::string_view repl, int64_t begin, int64_t end) {
-    for (const Char& c : decode_utf8(std::string(repl))) out.push_back(Char{c.cp, begin, end});
+  // Replacing chars [first, last) by `repl`, Hugging Face aligns positionally: the k-th new char
+  // takes the k-th old char's range, and new chars beyond the old count take the last old char's.
+  auto emit = [&](std::string_view repl, size_t first, size_t last) {
+    size_t k = 0;
+    for (const Char& c : decode_utf8(std::string(repl))) {
+      const Char& old = in[std::min(first + k, last - 1)];
+      out.push_back(Char{c.cp, old.begin, old.end});
+      ++k;
+    }
   };
   size_t i = 0;
   while (i < in.size()) {
@@ -96,7 +105,7 @@ Chars PrecompiledCharsmap::normalize(const Chars& in) const {
     std::string cluster = to_utf8(in.data() + i, in.data() + j);
     if (cluster.size() < 6) {
       if (auto repl = transform(cluster)) {
-        emit(*repl, in[i].begin, in[j - 1].end);
+        emit(*repl, i, j);
         i = j;
         continue;
       }
@@ -104,7 +113,7 @@ Chars PrecompiledCharsmap::normalize(const Chars& in) const {
     for (; i < j; ++i) {
       std::string one;
       append_utf8(one, in[i].cp);
-      if (auto repl = transform(one)) emit(*repl, in[i].begin, in[i].end);
+      if (auto repl = transform(one)) emit(*repl, i, i + 1);
       else out.push_back(in[i]);
     }
   }

@@ -22,7 +22,8 @@ class PrecompiledCharsmap {
   PrecompiledCharsmap(const std::string& blob, const std::string& what);
   // The replacement of the shortest trie key that prefixes `chunk`, if any.
   std::optional<std::string_view> transform(std::string_view chunk) const;
-  // Every output char keeps the byte range of the input char(s) it replaces.
+  // Output chars are aligned with the input chars they replace as Hugging Face aligns them
+  // (positionally: the k-th new char with the k-th old one, extra new chars with the last old one).
   Chars normalize(const Chars& in) const;
 
  private:

@@ -4,6 +4,7 @@
 
 #include "io/json_file.h"
 #include "slimformer/error.h"
+#include "tokenize/normalizers.h"
 #include "tokenize/pipeline.h"
 #include "tokenize/unigram.h"
 
@@ -30,22 +31,73 @@ std::shared_ptr<const tok::PrecompiledCharsmap> parse_precompiled(const Json& j,
   return std::make_shared<tok::PrecompiledCharsmap>(blob, ctx);
 }
 
-std::optional<tok::BertNormalizerOptions> parse_normalizer(const Json& j, const std::string& path,
-                                                           tok::PipelineParts& parts) {
-  if (j.is_null()) return std::nullopt;
-  const std::string type = type_of(j, path, "normalizer");
-  if (type == "Precompiled") {
-    parts.precompiled = parse_precompiled(j, path);
-    return std::nullopt;
-  }
-  if (type != "BertNormalizer") unsupported(path, "normalizer", type, "BertNormalizer, Precompiled, null");
-  const std::string ctx = path + ": normalizer";
+tok::BertNormalizerOptions parse_bert_normalizer(const Json& j, const std::string& ctx) {
   tok::BertNormalizerOptions o;
   o.clean_text = io::optional_bool(j, "clean_text", ctx, true);
   o.handle_chinese_chars = io::optional_bool(j, "handle_chinese_chars", ctx, true);
   o.lowercase = io::optional_bool(j, "lowercase", ctx, true);
   o.strip_accents = io::optional_bool(j, "strip_accents", ctx, o.lowercase);   // null: follow lowercase
   return o;
+}
+
+std::shared_ptr<const tok::Replace> parse_replace(const Json& j, const std::string& ctx) {
+  const Json& pattern = io::require_key(j, "pattern", ctx);
+  const bool regex = pattern.is_object() && pattern.contains("Regex");
+  if (!pattern.is_object() || pattern.size() != 1 || !(regex || pattern.contains("String")))
+    throw FormatError(ctx + ": pattern must be {\"String\": ...} or {\"Regex\": ...}");
+  return std::make_shared<const tok::Replace>(io::require_string(pattern, regex ? "Regex" : "String", ctx), regex,
+                                              io::require_string(j, "content", ctx), ctx);
+}
+
+// Nested Sequences deeper than this are refused (real files nest none).
+constexpr int kMaxNormalizerDepth = 8;
+
+void parse_normalizer_into(const Json& j, const std::string& path, int depth, std::vector<tok::NormalizeStep>& out) {
+  const std::string type = type_of(j, path, "normalizer");
+  const std::string ctx = path + ": normalizer " + type;
+  using tok::Chars;
+  if (type == "Sequence") {
+    if (depth >= kMaxNormalizerDepth)
+      throw FormatError(ctx + ": nested deeper than " + std::to_string(kMaxNormalizerDepth) + " levels");
+    const Json& steps = io::require_key(j, "normalizers", ctx);
+    if (!steps.is_array()) throw FormatError(ctx + ": normalizers must be an array");
+    for (const Json& step : steps) parse_normalizer_into(step, path, depth + 1, out);
+  } else if (type == "BertNormalizer") {
+    const tok::BertNormalizerOptions o = parse_bert_normalizer(j, ctx);
+    out.push_back([o](const Chars& t) { return tok::bert_normalize(t, o); });
+  } else if (type == "Precompiled") {
+    auto map = parse_precompiled(j, path);
+    out.push_back([map](const Chars& t) { return map->normalize(t); });
+  } else if (type == "NFC" || type == "NFD" || type == "NFKC" || type == "NFKD") {
+    const tok::UnicodeForm form = type == "NFC"    ? tok::UnicodeForm::NFC
+                                  : type == "NFD"  ? tok::UnicodeForm::NFD
+                                  : type == "NFKC" ? tok::UnicodeForm::NFKC
+                                                   : tok::UnicodeForm::NFKD;
+    out.push_back([form](const Chars& t) { return tok::unicode_normalize(t, form); });
+  } else if (type == "Lowercase") {
+    out.push_back([](const Chars& t) { return tok::lowercase(t); });
+  } else if (type == "StripAccents") {
+    out.push_back([](const Chars& t) { return tok::drop_marks(t); });
+  } else if (type == "Strip") {
+    const bool left = io::optional_bool(j, "strip_left", ctx, true), right = io::optional_bool(j, "strip_right", ctx, true);
+    out.push_back([left, right](const Chars& t) { return tok::strip_whitespace(t, left, right); });
+  } else if (type == "Prepend") {
+    const std::string text = io::require_string(j, "prepend", ctx);
+    out.push_back([text](const Chars& t) { return tok::prepend(t, text); });
+  } else if (type == "Replace") {
+    auto replace = parse_replace(j, ctx);
+    out.push_back([replace](const Chars& t) { return replace->apply(t); });
+  } else {
+    unsupported(path, "normalizer", type,
+                "BertNormalizer, Precompiled, NFC, NFD, NFKC, NFKD, Lowercase, StripAccents, Strip, Prepend, Replace, "
+                "Sequence of these, null");
+  }
+}
+
+std::vector<tok::NormalizeStep> parse_normalizer(const Json& j, const std::string& path) {
+  std::vector<tok::NormalizeStep> steps;
+  if (!j.is_null()) parse_normalizer_into(j, path, 0, steps);
+  return steps;
 }
 
 tok::MetaspaceOptions parse_metaspace(const Json& j, const std::string& ctx) {
@@ -288,7 +340,7 @@ std::unique_ptr<Tokenizer> load_tokenizer_json(const std::string& path) {
   const Json root = io::read_json_file(path);
   if (!root.is_object()) throw FormatError(path + ": must hold a JSON object");
   tok::PipelineParts p;
-  p.normalizer = parse_normalizer(member(root, "normalizer"), path, p);
+  p.normalizers = parse_normalizer(member(root, "normalizer"), path);
   p.byte_level = parse_pre_tokenizer(member(root, "pre_tokenizer"), path, p);
   p.model = parse_model(io::require_key(root, "model", path), path);
   p.added_tokens = parse_added_tokens(member(root, "added_tokens"), path);
