@@ -24,6 +24,7 @@ MODEL = os.path.join(SHARED, "fixtures/hf/models/st-bert-uncased")        # norm
 ROBERTA = os.path.join(SHARED, "fixtures/hf/models/st-roberta")
 LARGER = os.path.join(SHARED, "models/bert-mini-sts")                      # slow enough to overlap threads
 STS_DEV = os.path.join(SHARED, "data/stsbenchmark/sts-dev.csv")
+MRPC_DIR = os.path.join(SHARED, "data/glue/MRPC")
 
 TEXTS = [
     "A man with a hard hat is dancing.",
@@ -60,6 +61,15 @@ class TempDirTest(unittest.TestCase):
         out = os.path.join(self.tmp, "cli.npy")
         cli("embed", "--model", model, "--input", inp, "--format", "npy", "--output", out, *flags)
         return np.load(out)
+
+    def small_mrpc(self, split, pairs):
+        # The header line and the first pairs of a split, in the file's own encoding (BOM kept).
+        with open(os.path.join(MRPC_DIR, split + ".tsv"), encoding="utf-8", newline="") as f:
+            lines = f.readlines()[: pairs + 1]
+        path = os.path.join(self.tmp, "mrpc-" + split + ".tsv")
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write("".join(lines))
+        return path
 
     def small_sts(self, pairs=40):
         with open(STS_DEV, encoding="utf-8") as f:
@@ -238,6 +248,29 @@ class EvalTest(TempDirTest):
     def test_max_pairs(self):
         row = slimformer.eval_stsb(MODEL, self.small_sts(), max_pairs=10)
         self.assertEqual(row["inputs"], 20)
+
+    def test_mrpc_equals_the_cli_s(self):
+        train, test = self.small_mrpc("train", 60), self.small_mrpc("dev", 40)
+        row = slimformer.eval_mrpc(MODEL, test, train_path=train, batch_size=8)
+        out = os.path.join(self.tmp, "report")
+        cli("eval", "--task", "mrpc", "--train", train, "--data", test, "--model", MODEL,
+            "--batch-size", "8", "--output-dir", out)
+        with open(os.path.join(out, "results.json")) as f:
+            want = json.load(f)["models"][0]
+        for key in ("accuracy", "f1", "threshold", "inputs", "scored_by"):
+            if key in want:
+                self.assertEqual(row[key], want[key], key)
+        self.assertEqual(row["inputs"], 80)   # the test pairs' two sentences
+        self.assertIsNone(row["spearman"])    # an STS-B figure
+        # The accuracy again from the module's own embeddings and the reported threshold.
+        with open(test, encoding="utf-8-sig") as f:
+            rows = [l.rstrip("\n").split("\t") for l in f][1:]
+        m = slimformer.SentenceEncoder(MODEL)
+        a, b = m.encode([r[3] for r in rows]), m.encode([r[4] for r in rows])
+        cos = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+        gold = np.array([int(r[0]) for r in rows])
+        predicted = (cos >= row["threshold"]).astype(int)
+        self.assertAlmostEqual((predicted == gold).mean(), row["accuracy"], places=6)
 
 
 class CompressTest(TempDirTest):
