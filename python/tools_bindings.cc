@@ -14,6 +14,7 @@
 #include "slimformer/error.h"
 #include "slimformer/eval.h"
 #include "slimformer/memory.h"
+#include "slimformer/threads.h"
 
 namespace py = pybind11;
 namespace compress = slimformer::compress;
@@ -163,11 +164,19 @@ py::list bench_records(const py::object& model, const std::vector<int64_t>& batc
   }
   bench::check_grid(grid, configs);
   grid.max_activation_bytes = max_memory ? *max_memory : slimformer::available_memory_bytes() / 4 * 3;
-  apply_threads(threads);
+  // Timed runs need one fixed count (default: every available core); the caller's setting returns after.
+  const int before = slimformer::requested_threads();
+  apply_threads(threads ? threads : std::optional<int>(slimformer::available_cores()));
   std::string json;
   {
     py::gil_scoped_release unlocked;
-    json = bench::format_json(bench::run_models(models, grid));
+    try {
+      json = bench::format_json(bench::run_models(models, grid));
+    } catch (...) {
+      slimformer::set_num_threads(before);
+      throw;
+    }
+    slimformer::set_num_threads(before);
   }
   // The CLI's JSON writer, read back: the records have exactly the fields (and nulls) it writes.
   return py::module_::import("json").attr("loads")(json)["records"];

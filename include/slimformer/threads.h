@@ -11,6 +11,9 @@ namespace slimformer {
 // n > 0: exactly n threads from now on. n <= 0: the fair default above.
 void set_num_threads(int n);
 
+// What set_num_threads last asked for: n > 0, or 0 for the fair default.
+int requested_threads();
+
 // The count the next parallel region of the calling thread uses.
 int num_threads();
 

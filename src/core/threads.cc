@@ -76,6 +76,8 @@ void set_num_threads(int n) {
   apply_thread_policy();
 }
 
+int requested_threads() { return fixed_threads.load(); }
+
 int num_threads() { return omp_get_max_threads(); }
 
 void apply_thread_policy() {

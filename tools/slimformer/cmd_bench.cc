@@ -94,7 +94,7 @@ int run_attention_only(const BenchOptions& o) {
   bench::check_attention_grid(grid);
   const auto attention = build_attention_flag(spec, bench::attention_only_context(grid));
   grid.max_activation_bytes = memory_limit(o.max_memory);
-  apply_threads(o.threads);
+  apply_bench_threads(o.threads);
   BenchOutputs outputs(output_options(o, false));
   const bench::Environment env = bench::collect_environment();
   bench::RunProgress progress;
@@ -209,7 +209,7 @@ int run_models(const BenchOptions& o) {
     throw slimformer::InputError(std::string("bench grid: ") + e.what());
   }
   grid.max_activation_bytes = memory_limit(o.max_memory);   // counted from each model's weights on
-  apply_threads(o.threads);
+  apply_bench_threads(o.threads);
   BenchOutputs outputs(output_options(o, default_run));
   const bench::Environment env = bench::collect_environment();
   const auto records = bench::run_models(models, grid, print_progress);
@@ -266,7 +266,7 @@ Runner add_bench(CLI::App& root) {
   cmd->add_flag("--no-plots", o->no_plots, "Write no plots (no gnuplot needed)");
   cmd->add_option("--json", o->json, "Write the records as JSON (atomically)")->type_name("FILE");
   cmd->add_option("--csv", o->csv, "Write the records as CSV (atomically)")->type_name("FILE");
-  add_threads_flag(cmd, &o->threads);
+  add_threads_flag(cmd, &o->threads)->description("Threads for the kernels (default: one per available core)");
   const Runner compare = add_bench_compare(cmd);
   return [o, cmd, compare] {
     if (cmd->got_subcommand("compare")) return compare();

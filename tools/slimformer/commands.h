@@ -19,8 +19,11 @@ Runner add_quantize(CLI::App& root);
 Runner add_export(CLI::App& root);
 Runner add_distill(CLI::App& root);
 
-// --threads N on `cmd`: the text is parsed by apply_threads (empty: one thread per core).
-void add_threads_flag(CLI::App* cmd, std::string* text);
+// --threads N on `cmd`: the text is parsed by apply_threads (empty: the fair default of
+// slimformer/threads.h) or apply_bench_threads (empty: one thread per available core, fixed, so
+// that every timed run of a benchmark uses the same count).
+CLI::Option* add_threads_flag(CLI::App* cmd, std::string* text);
 void apply_threads(const std::string& text);
+void apply_bench_threads(const std::string& text);
 
 }  // namespace slimcli

@@ -76,12 +76,19 @@ int run(int argc, char** argv) {
 
 namespace slimcli {
 
-void add_threads_flag(CLI::App* cmd, std::string* text) {
-  cmd->add_option("--threads", *text, "Threads for the kernels (default: the cores other processes leave free, re-checked before each batch)")->type_name("N");
+CLI::Option* add_threads_flag(CLI::App* cmd, std::string* text) {
+  return cmd->add_option("--threads", *text,
+                         "Threads for the kernels (default: the cores other processes leave free, re-checked before each batch)")
+      ->type_name("N");
 }
 
 void apply_threads(const std::string& text) {
   slimformer::set_num_threads(text.empty() ? 0 : static_cast<int>(parse_int("--threads", text, 1, 4096)));
+}
+
+void apply_bench_threads(const std::string& text) {
+  slimformer::set_num_threads(text.empty() ? slimformer::available_cores()
+                                           : static_cast<int>(parse_int("--threads", text, 1, 4096)));
 }
 
 }  // namespace slimcli
