@@ -30,7 +30,7 @@ namespace {
 constexpr double kRelativeTolerance = 1e-6;
 
 json load_reference() {
-  const auto path = std::filesystem::path(__FILE__).parent_path() / "reference" / "optimizer_reference.json";
+  const auto path = std::filesystem::path(SLIM_TEST_DATA).parent_path() / "reference" / "optimizer_reference.json";
   std::ifstream in(path);
   if (!in) throw std::runtime_error("cannot open " + path.string());
   return json::parse(in);
