@@ -40,6 +40,11 @@ TEST(CliOutputsInputs, EmbedNeverWritesIntoItsModel) {
     expect_one_line_error(run_cli("embed --model " + q(model) + " --output " + q(out), "a text\n"),
                           {"--output", out, "--model"});
   }
+  // /dev/stdout appended onto a model file (>> truncates nothing): refused, the file untouched.
+  const CommandResult appended = run_shell("echo text | " + q(binary()) + " embed --model " + q(model) +
+                                           " --output /dev/stdout >>" + q(model + "/config.json"));
+  EXPECT_EQ(appended.exit_code, 2) << appended.err;
+  EXPECT_NE(appended.err.find("/dev/stdout"), std::string::npos) << appended.err;
   EXPECT_EQ(snapshot(model), before);
   EXPECT_TRUE(hidden_entries(model).empty());
   EXPECT_FALSE(fs::exists(model + "/new.jsonl"));

@@ -62,7 +62,8 @@ bool links_into(const FileId& file, const std::string& folder) {
 void check_one(const PathArg& out, const PathArg& in) {
   const auto in_id = id_of(in.path);
   if (!in_id) return;   // a missing input fails on its own, with its own message
-  const auto out_id = id_of(resolved(out.path));   // "dir/./sub/../file" is dir/file
+  auto out_id = id_of(out.path);   // stat() itself follows /dev/stdout to whatever fd 1 is
+  if (!out_id) out_id = id_of(resolved(out.path));   // "dir/./sub/../file" is dir/file
   if (in.kind == PathArg::File && out_id && *out_id == *in_id) refuse(out, in, "is the input file");
   if (in.kind != PathArg::File) {
     if (within(out.path, *in_id)) refuse(out, in, "is inside the input model folder");
