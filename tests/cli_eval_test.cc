@@ -124,7 +124,7 @@ TEST(CliEval, OutputDirInsideAModelIsRefused) {
   for (const std::string& out : {model, model + "/results", model + "/./sub/../results"}) {
     expect_one_line_error(run_cli("eval --task stsb --data " + q(sts("dev")) + " --model " + q(st_bert()) + " --model " +
                                   q(model) + " --name a --name b --output-dir " + q(out)),
-                          {"--output-dir", "inside the model folder", model});
+                          {"--output-dir", "inside the input model folder", model});
   }
   EXPECT_FALSE(fs::exists(model + "/results"));
   EXPECT_FALSE(fs::exists(model + "/report.md"));

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "bench/gnuplot.h"
 #include "kernels/cpu/isa.h"
 #include "slim_commit.h"
 #include "slimformer/bench.h"
@@ -59,15 +60,8 @@ std::string onednn_isa() {
 std::string gnuplot_version() {
   const std::string path = plot::find_gnuplot();
   if (path.empty()) return "not found";
-  if (path.find('\'') != std::string::npos) return path;
-  FILE* p = popen(("'" + path + "' --version 2>/dev/null").c_str(), "r");
-  if (!p) return path;
-  char buf[256] = {0};
-  const bool got = std::fgets(buf, sizeof buf, p) != nullptr;
-  pclose(p);
-  std::string v = got ? buf : path;
-  while (!v.empty() && (v.back() == '\n' || v.back() == '\r')) v.pop_back();
-  return v;
+  const std::string line = plot::first_output_line(path, "--version");
+  return line.empty() ? path : line;
 }
 
 std::string utc_now() {

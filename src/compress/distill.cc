@@ -12,6 +12,7 @@
 
 #include "compress/distill_task.h"
 #include "compress/movement.h"
+#include "io/signal_cleanup.h"
 #include "slimformer/distill.h"
 #include "slimformer/encoder.h"
 #include "slimformer/error.h"
@@ -46,6 +47,7 @@ void write_student(const ModelState& m, const std::string& source_dir, const std
   const fs::path fresh = out.parent_path() / (".slimformer-epoch-" + out.filename().string());
   std::error_code ec;
   fs::remove_all(fresh, ec);
+  io::CleanupGuard fresh_guard(fresh.string(), io::CleanupKind::Folder);   // gone if a signal ends the run
   save_model(m, source_dir, fresh.string(), meta, storage);
   try {
     write_safetensors((fresh / kStateFile).string(), training_state);

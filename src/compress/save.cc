@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "io/signal_cleanup.h"
 #include "io/sparse_tensors.h"
 #include "slimformer/compress.h"
 #include "slimformer/error.h"
@@ -31,10 +32,12 @@ bool inside(const fs::path& path, const fs::path& folder) {
   return true;
 }
 
-// Removes the temporary folder unless released (the save reached its rename).
+// Removes the temporary folder unless released (the save reached its rename), also when a signal
+// kills the process.
 struct TempFolder {
   fs::path path;
   bool keep = false;
+  io::CleanupGuard guard;
   ~TempFolder() {
     std::error_code ec;
     if (!keep && !path.empty()) fs::remove_all(path, ec);
@@ -102,6 +105,7 @@ SavedModel save_model(const ModelState& m, const std::string& source_dir, const 
   if (!fs::create_directory(temp.path, ec)) {
     throw IoError("cannot create the folder '" + temp.path.string() + "': " + ec.message());
   }
+  temp.guard = io::CleanupGuard(temp.path.string(), io::CleanupKind::Folder);
   std::string base_config;
   if (!source_dir.empty()) {
     // Tokenizer, sentence-transformers modules, README...: everything but the old weights.
@@ -125,6 +129,7 @@ SavedModel save_model(const ModelState& m, const std::string& source_dir, const 
   fs::rename(temp.path, out, ec);
   if (ec) throw IoError("cannot rename '" + temp.path.string() + "' to '" + out.string() + "': " + ec.message());
   temp.keep = true;
+  temp.guard.release();
   SavedModel saved;
   saved.dir = out.string();
   saved.weights_bytes = fs::file_size(out / "model.safetensors");

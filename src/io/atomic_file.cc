@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "io/output_place.h"
 #include "slimformer/checkpoint.h"
 #include "slimformer/error.h"
 
@@ -20,9 +21,17 @@ namespace io {
 AtomicFile::AtomicFile(const std::string& target) : target_(target) {
   const std::filesystem::path p(target);
   if (p.filename().empty()) throw IoError("cannot write '" + target + "': not a file name");
-  const std::filesystem::path dir = p.parent_path().empty() ? "." : p.parent_path();
+  const OutputPlace place = output_place(target);
+  if (place.in_place) {
+    fd_ = open_in_place(place);
+    if (fd_ < 0) fail("cannot open it for writing");
+    return;
+  }
+  final_ = place.path;
+  const std::filesystem::path final_path(final_);
+  const std::filesystem::path dir = final_path.parent_path().empty() ? "." : final_path.parent_path();
   // Same folder as the target, so rename() is atomic (never a cross-device copy).
-  temp_ = (dir / ("." + p.filename().string() + ".tmp-XXXXXX")).string();
+  temp_ = (dir / ("." + final_path.filename().string() + ".tmp-XXXXXX")).string();
   fd_ = ::mkstemp(temp_.data());
   if (fd_ < 0) {
     const std::string err = std::strerror(errno);
@@ -30,6 +39,7 @@ AtomicFile::AtomicFile(const std::string& target) : target_(target) {
     throw IoError("cannot write '" + target + "': cannot create a temporary file in '" + dir.string() +
                   "': " + err);
   }
+  temp_guard_ = CleanupGuard(temp_, CleanupKind::File);
   ::fchmod(fd_, 0644);  // mkstemp makes 0600; outputs are ordinary readable files
 }
 
@@ -48,6 +58,7 @@ void AtomicFile::write(const void* data, size_t n) {
   while (n > 0) {
     const ssize_t w = ::write(fd_, p, n);
     if (w < 0 && errno == EINTR) continue;
+    if (w == 0) errno = ENOSPC;   // a zero-length write of a non-empty buffer: no room
     if (w <= 0) fail("write failed");
     p += w;
     n -= static_cast<size_t>(w);
@@ -55,12 +66,14 @@ void AtomicFile::write(const void* data, size_t n) {
 }
 
 void AtomicFile::commit() {
-  if (::fsync(fd_) != 0) fail("fsync failed");
+  // A device or a pipe has nothing to sync (fsync says EINVAL); only a replaced file is synced.
+  if (!in_place() && ::fsync(fd_) != 0) fail("fsync failed");
   const int fd = fd_;
   fd_ = -1;
   if (::close(fd) != 0) fail("close failed");
-  if (::rename(temp_.c_str(), target_.c_str()) != 0) fail("rename into place failed");
+  if (!in_place() && ::rename(temp_.c_str(), final_.c_str()) != 0) fail("rename into place failed");
   committed_ = true;
+  temp_guard_.release();
 }
 
 }  // namespace io

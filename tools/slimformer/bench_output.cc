@@ -1,11 +1,14 @@
 #include "bench_output.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
 
 #include "cli_common.h"
+#include "io/signal_cleanup.h"
 #include "slimformer/error.h"
 #include "slimformer/plot.h"
 
@@ -31,16 +34,34 @@ std::string fresh_folder(const std::string& parent) {
   }
 }
 
+// What a results folder receives.
+const char* const kFolderFiles[] = {"report.txt", "results.json", "results.csv", "speed.png",
+                                    "speed.svg",  "memory.png",   "memory.svg"};
+
 }  // namespace
 
 struct BenchOutputs::Impl {
   BenchOutputOptions options;
   std::string folder;   // where every file goes; "" = none
   std::unique_ptr<Output> json, csv, report, results_json, results_csv;
+  // A folder this run made (the default run's fresh one, or a new --output-dir) is removed while
+  // still empty: after an error, or a signal.
+  bool made_folder = false, written = false;
+  slimformer::io::CleanupGuard made_folder_guard;
+  ~Impl() {
+    for (auto* out : {&json, &csv, &report, &results_json, &results_csv}) out->reset();   // their temporary files
+    if (!written && made_folder) ::rmdir(folder.c_str());
+  }
 };
 
 BenchOutputs::BenchOutputs(const BenchOutputOptions& o) : impl_(std::make_unique<Impl>()) {
   impl_->options = o;
+  std::vector<PathArg> outputs = {{"--json", o.json, PathArg::File}, {"--csv", o.csv, PathArg::File}};
+  if (!o.folder.empty() && !o.fresh_folder) {
+    outputs.push_back({"--output-dir", o.folder, PathArg::Folder});
+    for (const char* name : kFolderFiles) outputs.push_back({"--output-dir", (fs::path(o.folder) / name).string(), PathArg::File});
+  }
+  refuse_outputs_onto_inputs(o.inputs, outputs);
   if (!o.json.empty()) impl_->json = std::make_unique<Output>(o.json, "--json");
   if (!o.csv.empty()) impl_->csv = std::make_unique<Output>(o.csv, "--csv");
   if (o.folder.empty()) return;
@@ -49,11 +70,16 @@ BenchOutputs::BenchOutputs(const BenchOutputOptions& o) : impl_(std::make_unique
   }
   if (o.fresh_folder) {
     impl_->folder = fresh_folder(o.folder);
+    impl_->made_folder = true;
   } else {
     std::error_code ec;
+    impl_->made_folder = !fs::exists(o.folder, ec);
     fs::create_directories(o.folder, ec);
     if (!fs::is_directory(o.folder, ec)) throw slimformer::IoError("--output-dir: cannot make the folder '" + o.folder + "'");
     impl_->folder = o.folder;
+  }
+  if (impl_->made_folder) {
+    impl_->made_folder_guard = slimformer::io::CleanupGuard(impl_->folder, slimformer::io::CleanupKind::EmptyFolder);
   }
   const auto in_folder = [&](const char* name) { return (fs::path(impl_->folder) / name).string(); };
   impl_->report = std::make_unique<Output>(in_folder("report.txt"), "--output-dir");
@@ -75,12 +101,13 @@ void BenchOutputs::write(const std::vector<slimformer::bench::BenchRecord>& reco
     if (out) out->write(csv);
   }
   if (impl_->report) impl_->report->write(summary + "\nALL FIELDS\n" + bench::format_table(records));
-  std::vector<std::string> written;
-  if (!impl_->folder.empty() && impl_->options.plots) written = bench::write_plots(records, impl_->folder, plot_title);
   for (auto* out : {impl_->json.get(), impl_->csv.get(), impl_->report.get(), impl_->results_json.get(),
                     impl_->results_csv.get()}) {
     if (out) out->commit();
   }
+  impl_->written = true;
+  std::vector<std::string> written;
+  if (!impl_->folder.empty() && impl_->options.plots) written = bench::write_plots(records, impl_->folder, plot_title);
   Output stdout_text("", "");
   stdout_text.write(summary);
   stdout_text.commit();

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "output_guard.h"
 #include "slimformer/bench.h"
 
 namespace slimcli {
@@ -15,15 +16,17 @@ struct BenchOutputOptions {
   std::string folder;      // every file goes here ("" = none)
   bool fresh_folder = false;   // make a new time-stamped folder inside `folder` (the default run)
   bool plots = true;       // draw the plots into the folder
+  std::vector<PathArg> inputs;   // model folders read: no output may land on them
 };
 
 class BenchOutputs {
  public:
-  // Everything that can fail before the run does: the folder is made (and must be writable),
-  // --json/--csv are opened, gnuplot is looked up when plots are drawn.
+  // Everything that can fail before the run does: no output lands on an input, the folder is made
+  // (and must be writable), --json/--csv are opened, gnuplot is looked up when plots are drawn.
   explicit BenchOutputs(const BenchOutputOptions& options);
   ~BenchOutputs();
-  // Prints and writes it all; says on stderr where the files are.
+  // Prints and writes it all, the data files (JSON, CSV, report) before the figures, so that a
+  // figure that fails (a full disk) costs only the figures; says on stderr where the files are.
   void write(const std::vector<slimformer::bench::BenchRecord>& records, const slimformer::bench::Environment& env,
              const std::string& plot_title);
 

@@ -1,6 +1,8 @@
 #include "cli_common.h"
 
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -133,6 +135,20 @@ InputLines read_input_lines(const std::string& path) {
   return in;
 }
 
+void write_stdout(const std::string& text) {
+  errno = 0;
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::ferror(stdout)) {
+    throw slimformer::IoError(std::string("writing standard output: ") + (errno ? std::strerror(errno) : "write error"));
+  }
+}
+
+void flush_stdout() {
+  errno = 0;
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    throw slimformer::IoError(std::string("writing standard output: ") + (errno ? std::strerror(errno) : "write error"));
+  }
+}
+
 struct Output::Impl {
   std::unique_ptr<slimformer::io::AtomicFile> file;   // null: stdout
   std::string buffer;
@@ -157,7 +173,7 @@ void Output::write(const std::string& text) {
   if (impl_->file) {
     impl_->file->write(impl_->buffer.data(), impl_->buffer.size());
   } else {
-    std::fwrite(impl_->buffer.data(), 1, impl_->buffer.size(), stdout);
+    write_stdout(impl_->buffer);
   }
   impl_->buffer.clear();
 }
@@ -167,8 +183,8 @@ void Output::commit() {
     impl_->file->write(impl_->buffer.data(), impl_->buffer.size());
     impl_->file->commit();
   } else {
-    std::fwrite(impl_->buffer.data(), 1, impl_->buffer.size(), stdout);
-    std::fflush(stdout);
+    write_stdout(impl_->buffer);
+    flush_stdout();
   }
   impl_->buffer.clear();
 }

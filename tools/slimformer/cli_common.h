@@ -52,6 +52,11 @@ struct InputLines {
 };
 InputLines read_input_lines(const std::string& path);
 
+// Text onto stdout, and stdout flushed: IoError "writing standard output: <reason>" (a full disk,
+// a closed pipe) at once, so a failed write is never an exit code 0.
+void write_stdout(const std::string& text);
+void flush_stdout();
+
 // Where results go: stdout, or a file that appears only when commit() is reached (temporary file
 // + rename), so a failure leaves no partial output. The file is created up front, so an
 // unwritable --output fails before any work is done.

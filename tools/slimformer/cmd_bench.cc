@@ -210,7 +210,11 @@ int run_models(const BenchOptions& o) {
   }
   grid.max_activation_bytes = memory_limit(o.max_memory);   // counted from each model's weights on
   apply_bench_threads(o.threads);
-  BenchOutputs outputs(output_options(o, default_run));
+  BenchOutputOptions output = output_options(o, default_run);
+  for (const bench::BenchModel& m : models) {
+    if (!m.builtin) output.inputs.push_back({model_flag(o), m.spec.source, PathArg::Folder});
+  }
+  BenchOutputs outputs(output);
   const bench::Environment env = bench::collect_environment();
   const auto records = bench::run_models(models, grid, print_progress);
   outputs.write(records, env, plot_title(models_title(o, default_run).c_str()));

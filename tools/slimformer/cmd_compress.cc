@@ -75,8 +75,7 @@ void finish(const compress::ModelState& m, const PruneCliOptions& o, const std::
   const compress::SavedModel saved = compress::save_model(
       m, o.model, o.out, metadata, o.dense ? compress::Storage::Dense : compress::Storage::Sparse);
   const std::string input = o.model.empty() ? "" : " (input " + mib(weight_bytes(o.model)) + ")";
-  std::printf("%s\nwrote '%s': weights %s%s\n", what.c_str(), o.out.c_str(), mib(saved.weights_bytes).c_str(),
-              input.c_str());
+  write_stdout(what + "\nwrote '" + o.out + "': weights " + mib(saved.weights_bytes) + input + "\n");
 }
 
 // The pairs --data holds, every reading error restated as what --data must hold.
@@ -109,6 +108,8 @@ std::map<int64_t, std::vector<int64_t>> heads_to_remove(compress::ModelState& m,
 
 int run_prune(const PruneCliOptions& o) {
   require_model_dir("--model", o.model);
+  refuse_outputs_onto_inputs({{"--model", o.model, PathArg::Folder}, {"--data", o.data, PathArg::File}},
+                             {{"--out", o.out, PathArg::ReplacedFolder}});
   compress::check_output_folder(o.model, o.out);
   const std::string& method = o.method;
   if (method != "l1-unstructured" && method != "heads" && method != "ffn" && method != "layers") {
@@ -196,6 +197,7 @@ struct QuantizeCliOptions {
 
 int run_quantize(const QuantizeCliOptions& o) {
   require_model_dir("--model", o.model);
+  refuse_outputs_onto_inputs({{"--model", o.model, PathArg::Folder}}, {{"--out", o.out, PathArg::ReplacedFolder}});
   compress::check_output_folder(o.model, o.out);
   compress::Quantization q;
   if (o.dtype == "int8") q.dtype = compress::WeightDType::Int8;
@@ -232,6 +234,7 @@ struct ExportCliOptions {
 int run_export(const ExportCliOptions& o) {
   if (o.model.empty() == o.config.empty()) throw InputError("export: give either --model DIR or --config NAME");
   if (!o.model.empty()) require_model_dir("--model", o.model);
+  refuse_outputs_onto_inputs({{"--model", o.model, PathArg::Folder}}, {{"--out", o.out, PathArg::ReplacedFolder}});
   if (!o.config.empty() && !slimformer::is_builtin_config(o.config)) {
     std::string names;
     for (const std::string& n : slimformer::builtin_config_names()) names += (names.empty() ? "" : ", ") + n;

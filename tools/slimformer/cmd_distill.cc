@@ -28,6 +28,13 @@ int run_distill(const DistillCliOptions& o) {
   apply_threads(o.threads);
   require_model_dir("--teacher", o.teacher);
   if (!o.student.empty()) require_model_dir("--student", o.student);
+  // With --resume, --out holds the student by design: it is the output, not an input here.
+  refuse_outputs_onto_inputs({{"--teacher", o.teacher, PathArg::Folder},
+                              {"--student", o.student, PathArg::Folder},
+                              {"--data", o.data, PathArg::File},
+                              {"--eval-stsb", o.eval_stsb, PathArg::File},
+                              {"--eval-mrpc", o.eval_mrpc, PathArg::File}},
+                             {{"--out", o.out, PathArg::ReplacedFolder}});
   compress::DistillOptions d;
   d.teacher_dir = o.teacher;
   d.student_dir = o.student;
@@ -68,15 +75,24 @@ int run_distill(const DistillCliOptions& o) {
                  static_cast<long long>(steps), loss, per_s, elapsed / done * (all - done));
   };
   d.on_epoch = [](const compress::DistillEpoch& r) {
-    std::printf("epoch %lld: mean loss %.6f, %.1f s, peak memory %.1f MiB", static_cast<long long>(r.epoch), r.mean_loss,
-                r.seconds, static_cast<double>(r.peak_bytes) / (1024.0 * 1024.0));
-    if (r.spearman > -2) std::printf(", STS-B Spearman %.4f", r.spearman);
-    if (r.accuracy > -2) std::printf(", MRPC accuracy %.4f F1 %.4f", r.accuracy, r.f1);
-    std::printf("\n");
-    std::fflush(stdout);
+    char line[256];
+    int n = std::snprintf(line, sizeof line, "epoch %lld: mean loss %.6f, %.1f s, peak memory %.1f MiB",
+                          static_cast<long long>(r.epoch), r.mean_loss, r.seconds,
+                          static_cast<double>(r.peak_bytes) / (1024.0 * 1024.0));
+    std::string text(line, static_cast<size_t>(n));
+    if (r.spearman > -2) {
+      n = std::snprintf(line, sizeof line, ", STS-B Spearman %.4f", r.spearman);
+      text.append(line, static_cast<size_t>(n));
+    }
+    if (r.accuracy > -2) {
+      n = std::snprintf(line, sizeof line, ", MRPC accuracy %.4f F1 %.4f", r.accuracy, r.f1);
+      text.append(line, static_cast<size_t>(n));
+    }
+    write_stdout(text + "\n");   // a failed write ends the run at once
+    flush_stdout();
   };
   compress::distill(d);
-  std::printf("wrote '%s'\n", o.out.c_str());
+  write_stdout("wrote '" + o.out + "'\n");
   return 0;
 }
 

@@ -47,6 +47,8 @@ int run_embed(const EmbedOptions& o) {
   }
   apply_threads(o.threads);
   require_model_dir("--model", o.model);
+  refuse_outputs_onto_inputs({{"--model", o.model, PathArg::Folder}, {"--input", o.input, PathArg::File}},
+                             {{"--output", o.output, PathArg::File}});
   if (!attention.empty()) {   // a bad mechanism fails before the weights are loaded
     build_attention_flag(attention, slimformer::attention_context(slimformer::read_encoder_config(o.model + "/config.json")));
   }

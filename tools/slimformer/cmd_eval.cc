@@ -1,5 +1,7 @@
 // slimformer eval: STS-B or MRPC scores of one or more models side by side, with their size and
 // speed, so what shrinking a model cost is one table. The work is in src/eval/.
+#include <unistd.h>
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -9,6 +11,7 @@
 #include <string>
 
 #include "commands.h"
+#include "io/signal_cleanup.h"
 #include "slimformer/bench.h"
 #include "slimformer/encoder.h"
 #include "slimformer/error.h"
@@ -108,26 +111,32 @@ std::string headline(const slimformer::EvalRow& r, slimformer::EvalTask task) {
   return buf;
 }
 
-// Whether `dir` is `folder` or lies inside it (both resolved, so "m/./out" and links count).
-bool within(const std::string& dir, const std::string& folder) {
-  std::error_code ec;
-  const fs::path d = fs::weakly_canonical(dir, ec), f = fs::weakly_canonical(folder, ec);
-  const fs::path rel = d.lexically_relative(f);
-  return !rel.empty() && *rel.begin() != "..";
-}
+const char* const kEvalFiles[] = {"report.md", "results.json", "results.csv"};
 
 // report.md, results.json and results.csv in --output-dir, opened before any work (so an
-// unwritable folder fails first) and committed together at the end.
+// unwritable folder fails first) and committed together at the end. A folder made here is
+// removed again while empty: after an error, or a signal.
 struct EvalFiles {
+  std::string dir;
+  bool made = false, written = false;
+  slimformer::io::CleanupGuard made_guard;
   std::unique_ptr<Output> report, json, csv;
-  explicit EvalFiles(const std::string& dir) {
+  explicit EvalFiles(const std::string& folder) : dir(folder) {
     if (dir.empty()) return;
     std::error_code ec;
+    made = !fs::exists(dir, ec);
     fs::create_directories(dir, ec);
     if (!fs::is_directory(dir, ec)) throw slimformer::IoError("--output-dir: cannot make the folder '" + dir + "'");
+    if (made) made_guard = slimformer::io::CleanupGuard(dir, slimformer::io::CleanupKind::EmptyFolder);
     report = std::make_unique<Output>((fs::path(dir) / "report.md").string(), "--output-dir");
     json = std::make_unique<Output>((fs::path(dir) / "results.json").string(), "--output-dir");
     csv = std::make_unique<Output>((fs::path(dir) / "results.csv").string(), "--output-dir");
+  }
+  ~EvalFiles() {
+    report.reset();   // their temporary files first
+    json.reset();
+    csv.reset();
+    if (made && !written) ::rmdir(dir.c_str());
   }
 };
 
@@ -157,12 +166,13 @@ int run_eval(const EvalCliOptions& o) {
     const slimformer::EncoderConfig config = slimformer::read_encoder_config(m + "/config.json");
     if (!options.attention.empty()) build_attention_flag(options.attention, slimformer::attention_context(config));
   }
-  for (const std::string& m : o.models) {   // an input model is never written to
-    if (!o.output_dir.empty() && within(o.output_dir, m)) {
-      throw InputError("--output-dir: '" + o.output_dir + "' is inside the model folder '" + m +
-                       "' (expected a folder outside every --model)");
-    }
+  std::vector<PathArg> inputs = {{"--data", o.data, PathArg::File}, {"--train", o.train, PathArg::File}};
+  for (const std::string& m : o.models) inputs.push_back({"--model", m, PathArg::Folder});
+  std::vector<PathArg> outputs = {{"--output-dir", o.output_dir, PathArg::Folder}};
+  for (const char* name : kEvalFiles) {
+    if (!o.output_dir.empty()) outputs.push_back({"--output-dir", (fs::path(o.output_dir) / name).string(), PathArg::File});
   }
+  refuse_outputs_onto_inputs(inputs, outputs);   // an input is never written to
   EvalFiles files(o.output_dir);
 
   slimformer::EvalReport report;
@@ -208,6 +218,7 @@ int run_eval(const EvalCliOptions& o) {
     files.report->commit();
     files.json->commit();
     files.csv->commit();
+    files.written = true;
     std::fprintf(stderr, "eval: report.md, results.json and results.csv written to '%s'\n", o.output_dir.c_str());
   }
   out.commit();

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli_common.h"
+#include "output_guard.h"
 
 namespace slimcli {
 

@@ -1,13 +1,18 @@
 // slimformer: the command-line tool. Each subcommand lives in its own file (cmd_*.cc); this file
 // parses the command line and turns every failure into one line on stderr and exit code 2.
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <sstream>
 #include <new>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "commands.h"
+#include "io/signal_cleanup.h"
 #include "kernels/cpu/isa.h"
 #include "slimformer/error.h"
 #include "slimformer/threads.h"
@@ -60,8 +65,12 @@ int run(int argc, char** argv) {
   }
   try {
     app.parse(argc, argv);
-  } catch (const CLI::Success& e) {   // --help, --version
-    return app.exit(e);
+  } catch (const CLI::Success& e) {   // --help, --version: through the checked stdout writer
+    std::ostringstream out, err;
+    const int code = app.exit(e, out, err);
+    slimcli::write_stdout(out.str());
+    std::fputs(err.str().c_str(), stderr);
+    return code;
   } catch (const CLI::ParseError& e) {
     const CLI::App* sub = app.get_subcommands().empty() ? nullptr : app.get_subcommands().front();
     return fail((sub ? sub->get_name() + ": " : std::string()) + e.what());
@@ -93,9 +102,29 @@ void apply_bench_threads(const std::string& text) {
 
 }  // namespace slimcli
 
+namespace {
+
+// stdout is buffered: a full disk or a closed descriptor may show only when it is flushed and
+// closed, so a run succeeds only once both have.
+int finish_stdout(int status) {
+  if (status != 0) return status;   // its error line is out already
+  errno = 0;
+  std::cout.flush();   // flushes stdout itself (synced with stdio): its errno is the reason
+  const int stream_errno = std::cout ? 0 : errno;
+  if (!std::cout || std::fflush(stdout) != 0 || std::ferror(stdout) || std::fclose(stdout) != 0) {
+    const int err = stream_errno ? stream_errno : errno;
+    return fail(std::string("writing standard output: ") + (err ? std::strerror(err) : "write error"));
+  }
+  return 0;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  // Before any temporary file exists: a run ended by Ctrl-C or kill leaves none behind.
+  slimformer::io::install_cleanup_handlers();
   try {
-    return run(argc, argv);
+    return finish_stdout(run(argc, argv));
   } catch (const std::bad_alloc&) {
     return fail("out of memory");
   } catch (const std::exception& e) {   // slimformer::Error and everything else
