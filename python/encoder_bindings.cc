@@ -21,6 +21,8 @@ const char* pooling_name(slimformer::PoolingMode mode) {
     case slimformer::PoolingMode::Cls: return "cls";
     case slimformer::PoolingMode::Max: return "max";
     case slimformer::PoolingMode::MeanSqrtLen: return "mean_sqrt_len_tokens";
+    case slimformer::PoolingMode::WeightedMean: return "weightedmean";
+    case slimformer::PoolingMode::LastToken: return "lasttoken";
   }
   return "unknown";
 }
@@ -131,7 +133,7 @@ class PySentenceEncoder {
     return out;
   }
 
-  int64_t dim() const { return encoder_->encoder().config().hidden_size; }
+  int64_t dim() const { return encoder_->dim(); }
   int64_t max_length() const { return encoder_->max_length(); }
   std::string pooling() const { return pooling_name(encoder_->sentence_config().pooling); }
   bool normalize() const { return encoder_->sentence_config().normalize; }
@@ -161,9 +163,9 @@ void add_encoder(py::module_& m) {
            "A dict (ids, tokens, type_ids, offsets, attention_mask) for a str, a list of them for a list; "
            "pair: the second texts of text pairs. Offsets count characters of the token's own text, as "
            "Hugging Face's offsets mapping ([0, 0] for special tokens).")
-      .def_property_readonly("dim", &PySentenceEncoder::dim, "Embedding width.")
+      .def_property_readonly("dim", &PySentenceEncoder::dim, "Embedding width (the last Dense module's out_features, else the hidden size).")
       .def_property_readonly("max_length", &PySentenceEncoder::max_length, "Most tokens per text.")
-      .def_property_readonly("pooling", &PySentenceEncoder::pooling, "mean, cls, max or mean_sqrt_len_tokens.")
+      .def_property_readonly("pooling", &PySentenceEncoder::pooling, "mean, cls, max, mean_sqrt_len_tokens, weightedmean or lasttoken.")
       .def_property_readonly("normalize", &PySentenceEncoder::normalize, "Whether the folder L2-normalizes.")
       .def_property_readonly("attention", &PySentenceEncoder::attention, "The mechanism run, defaults filled in.")
       .def_property_readonly("path", &PySentenceEncoder::path)

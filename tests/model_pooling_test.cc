@@ -42,6 +42,29 @@ TEST(ModelPooling, ClsAndMax) {
   EXPECT_FLOAT_EQ(m.data<float>()[3], 0.0f);
 }
 
+TEST(ModelPooling, WeightedMeanWeighsByPosition) {
+  const Tensor p = pool(hidden(), kMask, PoolingMode::WeightedMean);
+  // Row 0: (1*(1,2) + 2*(3,4) + 3*(5,6)) / 6; row 1 keeps positions 1 and 2: (1*(-1,0) + 2*(3,-4)) / 3.
+  EXPECT_FLOAT_EQ(p.data<float>()[0], 22.0f / 6.0f);
+  EXPECT_FLOAT_EQ(p.data<float>()[1], 28.0f / 6.0f);
+  EXPECT_FLOAT_EQ(p.data<float>()[2], 5.0f / 3.0f);
+  EXPECT_FLOAT_EQ(p.data<float>()[3], -8.0f / 3.0f);
+}
+
+TEST(ModelPooling, LastTokenIsTheLastKeptOne) {
+  const Tensor p = pool(hidden(), kMask, PoolingMode::LastToken);
+  EXPECT_FLOAT_EQ(p.data<float>()[0], 5.0f);
+  EXPECT_FLOAT_EQ(p.data<float>()[1], 6.0f);
+  EXPECT_FLOAT_EQ(p.data<float>()[2], 3.0f);    // not the padded (100, 100)
+  EXPECT_FLOAT_EQ(p.data<float>()[3], -4.0f);
+  // Left padding, and a row with nothing kept (sentence-transformers gives zeros).
+  const Tensor q = pool(hidden(), {0, 1, 0, 0, 0, 0}, PoolingMode::LastToken);
+  EXPECT_FLOAT_EQ(q.data<float>()[0], 3.0f);
+  EXPECT_FLOAT_EQ(q.data<float>()[1], 4.0f);
+  EXPECT_EQ(q.data<float>()[2], 0.0f);
+  EXPECT_EQ(q.data<float>()[3], 0.0f);
+}
+
 TEST(ModelPooling, L2Normalize) {
   Tensor x = Tensor::empty({2, 2});
   const float v[] = {3, 4, 0, 0};

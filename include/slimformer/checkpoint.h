@@ -62,7 +62,9 @@ std::string read_text_file(const std::string& path);   // IoError naming the pat
 inline constexpr const char* kInt8ScaleSuffix = ".scale";
 
 enum class Activation { Gelu, GeluTanh, Relu };
-enum class PoolingMode { Mean, Cls, Max, MeanSqrtLen };
+// WeightedMean weights token t (1-based) by t; LastToken takes the last token the mask keeps
+// (sentence-transformers' pooling_mode_weightedmean_tokens and pooling_mode_lasttoken).
+enum class PoolingMode { Mean, Cls, Max, MeanSqrtLen, WeightedMean, LastToken };
 
 // Architecture-neutral description of an encoder, filled from config.json.
 struct EncoderConfig {
@@ -115,13 +117,31 @@ const std::vector<std::string>& supported_model_types();
 // unsupported type.
 std::vector<std::string> encoder_config_keys(const std::string& model_type);
 
+// The activation of a sentence-transformers Dense module (its config.json names the torch class:
+// torch.nn.modules.activation.Tanh, torch.nn.modules.linear.Identity, ...).
+enum class DenseActivation { Identity, Tanh, Relu, Sigmoid, Gelu /* erf, torch's default */ };
+
+// A sentence_transformers.models.Dense module: y = activation(W x + b) on the pooled vector, W
+// (out_features, in_features) and b in `dir`/model.safetensors as linear.weight and linear.bias.
+struct DenseModuleConfig {
+  std::string dir;                  // the module's folder
+  int64_t in_features = 0, out_features = 0;
+  bool bias = true;
+  DenseActivation activation = DenseActivation::Tanh;   // sentence-transformers' default
+};
+
 // What a sentence-transformers folder says about turning token states into one vector.
 struct SentenceConfig {
   bool is_sentence_transformers = false;
   PoolingMode pooling = PoolingMode::Mean;   // plain HF folder: mean pooling
-  bool normalize = false;                    // a Normalize module in modules.json
+  std::vector<DenseModuleConfig> dense;      // after pooling, in modules.json order
+  bool normalize = false;                    // a Normalize module in modules.json (after any Dense)
   int64_t max_seq_length = 0;                // 0: not set (use the model's limit)
 };
+// ModelError naming the file for what is not supported: an unknown pooling mode or Dense
+// activation, concatenated poolings, another module type, a Dense before Pooling or after
+// Normalize, a Dense whose in_features is not the previous Dense's out_features. The Dense
+// weights are read by the SentenceEncoder (load_dense_layer), which knows the pooled width.
 SentenceConfig read_sentence_config(const std::string& model_dir);
 
 // A model folder: config, the weights (all *.safetensors files, mmapped) and their names.

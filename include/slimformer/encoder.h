@@ -54,14 +54,32 @@ class Encoder {
 Tensor pool(const Tensor& hidden, const std::vector<int64_t>& mask, PoolingMode mode);
 void l2_normalize_rows(Tensor& x);      // in place, (B, H)
 
+// A sentence-transformers Dense module's weights, ready to apply.
+struct DenseLayer {
+  DenseModuleConfig config;
+  Tensor weight;   // (out_features, in_features) F32
+  Tensor bias;     // (out_features) F32; undefined without bias
+};
+// Reads config.dir/model.safetensors (linear.weight, linear.bias; F32, F16 or BF16) for a module
+// fed `in_features` values. ModelError naming the file for: no model.safetensors (one holding a
+// PyTorch pickle, pytorch_model.bin, is refused: it is not read), in_features that differ from
+// `in_features`, a tensor missing, misshapen, of another dtype or holding a non-finite value,
+// linear.bias present when the config says bias false.
+DenseLayer load_dense_layer(const DenseModuleConfig& config, int64_t in_features);
+// (B, out_features) = activation(x W^T + b) for x (B, in_features); each row summed in double on
+// its own, so a row's result does not depend on the rows beside it.
+Tensor dense_forward(const Tensor& x, const DenseLayer& layer);
+
 // Called after each batch with the number of inputs done so far and the total.
 using ProgressFn = std::function<void(int64_t done, int64_t total)>;
 
-// A model folder ready to embed text: checkpoint + encoder + tokenizer + sentence config.
+// A model folder ready to embed text: checkpoint + encoder + tokenizer + sentence config (pooling,
+// Dense modules, normalization).
 class SentenceEncoder {
  public:
   explicit SentenceEncoder(const std::string& model_dir, const AttentionSpec& attention = {});
-  // (N, H) embeddings for texts, processed in batches of batch_size; max_length 0 = model limit.
+  // (N, dim()) embeddings for texts, processed in batches of batch_size; max_length 0 = model
+  // limit. normalize_override_off skips the Normalize module (never the Dense ones).
   Tensor embed(const std::vector<std::string>& texts, int64_t batch_size = 32,
                int64_t max_length = 0, bool normalize_override_off = false,
                const ProgressFn& progress = {}) const;
@@ -69,12 +87,15 @@ class SentenceEncoder {
   const Tokenizer& tokenizer() const { return *tokenizer_; }
   const SentenceConfig& sentence_config() const { return sentence_; }
   int64_t max_length() const;   // min(sentence max_seq_length, max_position_embeddings - offset)
+  // The embedding width: the last Dense module's out_features, else the hidden size.
+  int64_t dim() const;
 
  private:
   std::shared_ptr<const Checkpoint> checkpoint_;
   std::unique_ptr<Encoder> encoder_;
   std::unique_ptr<Tokenizer> tokenizer_;
   SentenceConfig sentence_;
+  std::vector<DenseLayer> dense_;
 };
 
 // The sequence-classification head a model folder declares: config.json's "architectures" entry

@@ -132,6 +132,64 @@ class EncodeTest(TempDirTest):
         np.testing.assert_array_equal(m.encode(TEXTS), self.cli_embed(MODEL, TEXTS, "--attention", "exact"))
 
 
+def write_safetensors(path, tensors):
+    """A safetensors file of float32 arrays, written by hand (header length, JSON header, data)."""
+    header, data = {}, b""
+    for name, array in tensors.items():
+        raw = np.ascontiguousarray(array, dtype="<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(array.shape), "data_offsets": [len(data), len(data) + len(raw)]}
+        data += raw
+    text = json.dumps(header).encode()
+    with open(path, "wb") as f:
+        f.write(len(text).to_bytes(8, "little") + text + data)
+
+
+class DenseTest(TempDirTest):
+    def dense_folder(self, weight, bias):
+        """MODEL with a Dense module (tanh) between its Pooling and Normalize modules."""
+        out = os.path.join(self.tmp, "dense")
+        shutil.copytree(MODEL, out)
+        for folder, _, _ in os.walk(out):   # the fixture is read-only; the copy is changed, then removed
+            os.chmod(folder, 0o755)
+        path = os.path.join(out, "modules.json")
+        with open(path) as f:
+            modules = json.load(f)
+        modules.insert(2, {"idx": 9, "name": "9", "path": "9_Dense", "type": "sentence_transformers.models.Dense"})
+        os.chmod(path, 0o644)
+        with open(path, "w") as f:
+            json.dump(modules, f)
+        os.mkdir(os.path.join(out, "9_Dense"))
+        with open(os.path.join(out, "9_Dense", "config.json"), "w") as f:
+            json.dump({"in_features": weight.shape[1], "out_features": weight.shape[0], "bias": True,
+                       "activation_function": "torch.nn.modules.activation.Tanh"}, f)
+        write_safetensors(os.path.join(out, "9_Dense", "model.safetensors"),
+                          {"linear.weight": weight, "linear.bias": bias})
+        return out
+
+    def test_dense_module_sets_dim_and_projects(self):
+        rng = np.random.default_rng(7)
+        plain = slimformer.SentenceEncoder(MODEL)
+        weight = rng.normal(0, 0.5, (5, plain.dim)).astype(np.float32)
+        bias = rng.normal(0, 0.5, 5).astype(np.float32)
+        m = slimformer.SentenceEncoder(self.dense_folder(weight, bias))
+        self.assertEqual(m.dim, 5)
+        self.assertIn("dim=5", repr(m))
+        self.assertEqual(m.encode([]).shape, (0, 5))
+        got = m.encode(TEXTS, batch_size=4)
+        np.testing.assert_array_equal(got, self.cli_embed(m.path, TEXTS, "--batch-size", "4"))
+        pooled = plain.encode(TEXTS, batch_size=4, normalize=False).astype(np.float64)
+        want = np.tanh(pooled @ weight.T.astype(np.float64) + bias)
+        want /= np.linalg.norm(want, axis=1, keepdims=True)
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-5)
+
+    def test_pickled_dense_weights_are_refused(self):
+        out = self.dense_folder(np.zeros((5, 16), np.float32), np.zeros(5, np.float32))
+        os.rename(os.path.join(out, "9_Dense", "model.safetensors"), os.path.join(out, "9_Dense", "pytorch_model.bin"))
+        with self.assertRaises(slimformer.Error) as ctx:
+            slimformer.SentenceEncoder(out)
+        self.assertIn("pytorch_model.bin", str(ctx.exception))
+
+
 def as_lists(value):
     """Tuples (the module's offsets) as lists (JSON's), elsewhere the value itself."""
     if isinstance(value, list):

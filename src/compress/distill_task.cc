@@ -45,7 +45,14 @@ class EmbeddingTask : public DistillTask {
     if (!o.eval_stsb.empty()) eval_pairs_ = read_sts(o.eval_stsb);
     pooling_ = teacher_.sentence_config().pooling;
     if (pooling_ != PoolingMode::Mean && pooling_ != PoolingMode::Cls) {
-      throw InputError("distill: the teacher pools by max or mean_sqrt_len; mean and cls train");
+      throw InputError("distill: the teacher " + name_of(o.teacher_dir) +
+                       " pools by max, mean_sqrt_len, weightedmean or lasttoken; mean and cls train");
+    }
+    // The student trains its pooled vector against the teacher's embeddings; a projection the
+    // student does not have would make them different things.
+    if (!teacher_.sentence_config().dense.empty()) {
+      throw InputError("distill: the teacher " + name_of(o.teacher_dir) +
+                       " projects its pooled vector with Dense modules; only teachers without them are distilled");
     }
     max_length_ = std::min(o.max_length, teacher_.max_length());
     targets_ = teacher_.embed(sentences_, 64, max_length_, /*normalize_override_off=*/true);
@@ -71,7 +78,11 @@ class EmbeddingTask : public DistillTask {
                : train::mse_loss(d.data<float>(), pooled.data<float>(), target.data<float>(), pooled.numel());
   }
 
-  void attach_student(const Checkpoint& student, const std::string&) override {
+  void attach_student(const Checkpoint& student, const std::string& student_dir) override {
+    if (!student_dir.empty() && !read_sentence_config(student_dir).dense.empty()) {
+      throw InputError("distill: the student " + name_of(student_dir) +
+                       " projects its pooled vector with Dense modules, which distillation does not train");
+    }
     const int64_t teacher_h = teacher_.encoder().config().hidden_size;
     if (student.config().hidden_size != teacher_h) {
       throw InputError("distill: the student's hidden size " + std::to_string(student.config().hidden_size) +

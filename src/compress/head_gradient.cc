@@ -75,7 +75,12 @@ HeadImportance head_importance_by_gradient(const std::string& model_dir, const s
   }
   const SentenceConfig sentence = read_sentence_config(model_dir);
   if (sentence.pooling != PoolingMode::Mean && sentence.pooling != PoolingMode::Cls) {
-    throw InputError("'" + model_dir + "' pools by max or mean_sqrt_len: gradient head importance trains through mean or cls pooling");
+    throw InputError("'" + model_dir + "' pools by max, mean_sqrt_len, weightedmean or lasttoken: gradient head "
+                     "importance trains through mean or cls pooling");
+  }
+  if (!sentence.dense.empty()) {
+    throw InputError("'" + model_dir + "' projects its pooled vector with Dense modules: gradient head importance "
+                     "trains through the pooled vector alone");
   }
   const Checkpoint ckpt(model_dir);
   ModelState m = state_of(ckpt);

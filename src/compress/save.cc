@@ -108,12 +108,13 @@ SavedModel save_model(const ModelState& m, const std::string& source_dir, const 
   temp.guard = io::CleanupGuard(temp.path.string(), io::CleanupKind::Folder);
   std::string base_config;
   if (!source_dir.empty()) {
-    // Tokenizer, sentence-transformers modules, README...: everything but the old weights.
+    // Tokenizer, sentence-transformers modules (a Dense module's own weights included), README...:
+    // everything but the encoder's old weights, which are the folder's top-level weight files.
     for (auto it = fs::recursive_directory_iterator(source_dir); it != fs::recursive_directory_iterator(); ++it) {
       const fs::path rel = fs::relative(it->path(), source_dir);
       if (it->is_directory()) {
         fs::create_directories(temp.path / rel);
-      } else if (it->is_regular_file() && !is_weight_file(rel) && rel != "config.json") {
+      } else if (it->is_regular_file() && !(rel.parent_path().empty() && is_weight_file(rel)) && rel != "config.json") {
         fs::copy_file(it->path(), temp.path / rel, ec);
         if (ec) throw IoError("cannot copy '" + it->path().string() + "' to '" + (temp.path / rel).string() + "': " + ec.message());
       }

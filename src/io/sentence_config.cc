@@ -1,5 +1,6 @@
-// read_sentence_config: what a sentence-transformers folder says about pooling, normalizing and
-// the sequence limit. A folder without modules.json is a plain Hugging Face model (mean pooling).
+// read_sentence_config: what a sentence-transformers folder says about pooling, Dense projections,
+// normalizing and the sequence limit. A folder without modules.json is a plain Hugging Face model
+// (mean pooling).
 #include <filesystem>
 #include <string>
 
@@ -25,8 +26,10 @@ PoolingMode mode_from_name(const std::string& name, const std::string& path) {
   if (name == "cls" || name == "cls_token") return PoolingMode::Cls;
   if (name == "max" || name == "max_tokens") return PoolingMode::Max;
   if (name == "mean_sqrt_len_tokens" || name == "mean_sqrt_len") return PoolingMode::MeanSqrtLen;
+  if (name == "weightedmean" || name == "weightedmean_tokens") return PoolingMode::WeightedMean;
+  if (name == "lasttoken") return PoolingMode::LastToken;
   throw ModelError("'" + path + "': pooling mode '" + name +
-                   "' is not supported (supported: mean, cls, max, mean_sqrt_len_tokens)");
+                   "' is not supported (supported: mean, cls, max, mean_sqrt_len_tokens, weightedmean, lasttoken)");
 }
 
 // Newer files say "pooling_mode": "mean"; older ones set one pooling_mode_*_tokens flag.
@@ -55,22 +58,80 @@ PoolingMode read_pooling(const std::string& path) {
   return mode_from_name(chosen, path);
 }
 
+// sentence-transformers stores the activation as the torch class's full name; the module is
+// built with the class's defaults (GELU: the erf form).
+DenseActivation activation_from_name(const std::string& name, const std::string& path) {
+  static const std::pair<const char*, DenseActivation> known[] = {
+      {"Identity", DenseActivation::Identity}, {"Tanh", DenseActivation::Tanh}, {"ReLU", DenseActivation::Relu},
+      {"Sigmoid", DenseActivation::Sigmoid},   {"GELU", DenseActivation::Gelu}};
+  if (name.rfind("torch.nn.", 0) == 0) {
+    for (const auto& [cls, activation] : known) {
+      if (class_name(name) == cls) return activation;
+    }
+  }
+  throw ModelError("'" + path + "': activation_function '" + name +
+                   "' is not supported (supported: torch.nn.modules.linear.Identity and "
+                   "torch.nn.modules.activation.Tanh, ReLU, Sigmoid, GELU)");
+}
+
+DenseModuleConfig read_dense(const fs::path& module_dir) {
+  const std::string path = (module_dir / "config.json").string();
+  const Json j = io::read_json_file(path);
+  if (!j.is_object()) throw FormatError("'" + path + "' must hold a JSON object");
+  DenseModuleConfig d;
+  d.dir = module_dir.string();
+  d.in_features = io::require_int(j, "in_features", path);
+  d.out_features = io::require_int(j, "out_features", path);
+  if (d.in_features < 1 || d.out_features < 1) {
+    throw FormatError("'" + path + "': in_features and out_features must be positive, got " +
+                      std::to_string(d.in_features) + " and " + std::to_string(d.out_features));
+  }
+  d.bias = io::optional_bool(j, "bias", path, true);
+  d.activation = activation_from_name(
+      io::optional_string(j, "activation_function", path, "torch.nn.modules.activation.Tanh"), path);
+  return d;
+}
+
+// Modules run in order on one vector, so a Dense needs the pooled vector before it, and a
+// Normalize after it (SentenceEncoder normalizes last).
+void add_dense(const std::string& modules_path, const fs::path& module_dir, bool pooled, SentenceConfig* c) {
+  if (!pooled) {
+    throw ModelError("'" + modules_path + "': Dense module '" + module_dir.string() +
+                     "' comes before the Pooling module (a Dense projects the pooled vector)");
+  }
+  if (c->normalize) {
+    throw ModelError("'" + modules_path + "': Dense module '" + module_dir.string() +
+                     "' comes after Normalize (supported: Pooling, then Dense modules, then Normalize)");
+  }
+  DenseModuleConfig d = read_dense(module_dir);
+  if (!c->dense.empty() && d.in_features != c->dense.back().out_features) {
+    throw ModelError("'" + (module_dir / "config.json").string() + "': in_features " + std::to_string(d.in_features) +
+                     " differs from the previous Dense module's out_features " +
+                     std::to_string(c->dense.back().out_features));
+  }
+  c->dense.push_back(std::move(d));
+}
+
 void read_modules(const std::string& dir, SentenceConfig* c) {
   const std::string path = (fs::path(dir) / "modules.json").string();
   const Json modules = io::read_json_file(path);
   if (!modules.is_array()) throw FormatError("'" + path + "' must hold a JSON array of modules");
+  bool pooled = false;
   for (const Json& m : modules) {
     const std::string type = io::require_string(m, "type", path);
     const std::string name = class_name(type);
+    const fs::path module_dir = fs::path(dir) / io::optional_string(m, "path", path, "");
     if (name == "Transformer") continue;
     if (name == "Pooling") {
-      const std::string sub = io::optional_string(m, "path", path, "");
-      c->pooling = read_pooling((fs::path(dir) / sub / "config.json").string());
+      c->pooling = read_pooling((module_dir / "config.json").string());
+      pooled = true;
+    } else if (name == "Dense") {
+      add_dense(path, module_dir, pooled, c);
     } else if (name == "Normalize") {
       c->normalize = true;
     } else {
       throw ModelError("'" + path + "': module type '" + type +
-                       "' is not supported (supported: Transformer, Pooling, Normalize)");
+                       "' is not supported (supported: Transformer, Pooling, Dense, Normalize)");
     }
   }
 }

@@ -34,15 +34,29 @@ Tensor pool(const Tensor& hidden, const std::vector<int64_t>& mask, PoolingMode 
       }
       continue;
     }
-    float count = 0.0f;
+    if (mode == PoolingMode::LastToken) {
+      // The last position the mask keeps (right padding or not); none kept: a zero vector, as
+      // sentence-transformers gathers the masked-out first token.
+      for (int64_t t = T - 1; t >= 0; --t) {
+        if (!m[t]) continue;
+        std::copy_n(h + (b * T + t) * H, H, o);
+        break;
+      }
+      continue;
+    }
+    // Mean, MeanSqrtLen, WeightedMean: each kept token weighted by 1, or by its position 1..T
+    // (counted from the first column, so right padding leaves a text's weights as they are alone).
+    const bool by_position = mode == PoolingMode::WeightedMean;
+    float weights = 0.0f;
     for (int64_t t = 0; t < T; ++t) {
       if (!m[t]) continue;
-      count += 1.0f;
+      const float w = by_position ? static_cast<float>(t + 1) : 1.0f;
+      weights += w;
       const float* row = h + (b * T + t) * H;
-      for (int64_t j = 0; j < H; ++j) o[j] += row[j];
+      for (int64_t j = 0; j < H; ++j) o[j] += row[j] * w;
     }
-    count = std::max(count, 1e-9f);   // sentence-transformers clamps the token count
-    const float div = mode == PoolingMode::Mean ? count : std::sqrt(count);
+    weights = std::max(weights, 1e-9f);   // sentence-transformers clamps the weight sum
+    const float div = mode == PoolingMode::MeanSqrtLen ? std::sqrt(weights) : weights;
     for (int64_t j = 0; j < H; ++j) o[j] /= div;
   }
   return out;

@@ -57,7 +57,7 @@ int run_embed(const EmbedOptions& o) {
   const slimformer::SentenceEncoder encoder(o.model, attention);
   EmbedProgress progress;
   const slimformer::Tensor e =
-      in.lines.empty() ? slimformer::Tensor::empty({0, encoder.encoder().config().hidden_size})
+      in.lines.empty() ? slimformer::Tensor::empty({0, encoder.dim()})
                        : encoder.embed(in.lines, batch_size, max_length, o.no_normalize, std::ref(progress));
   write_embeddings(e, format, [&](const std::string& piece) { out.write(piece); });
   if (format == EmbeddingFormat::F32) {   // raw floats carry no shape: say it where a person reads it

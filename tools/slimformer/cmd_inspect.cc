@@ -89,6 +89,19 @@ std::string pooling_name(slimformer::PoolingMode m) {
     case slimformer::PoolingMode::Cls: return "cls";
     case slimformer::PoolingMode::Max: return "max";
     case slimformer::PoolingMode::MeanSqrtLen: return "mean_sqrt_len";
+    case slimformer::PoolingMode::WeightedMean: return "weightedmean";
+    case slimformer::PoolingMode::LastToken: return "lasttoken";
+  }
+  return "?";
+}
+
+const char* activation_name(slimformer::DenseActivation a) {
+  switch (a) {
+    case slimformer::DenseActivation::Identity: return "identity";
+    case slimformer::DenseActivation::Tanh: return "tanh";
+    case slimformer::DenseActivation::Relu: return "relu";
+    case slimformer::DenseActivation::Sigmoid: return "sigmoid";
+    case slimformer::DenseActivation::Gelu: return "gelu";
   }
   return "?";
 }
@@ -176,6 +189,12 @@ int run_inspect(const std::string& dir, bool list_tensors) {
   line("pooling", sc.is_sentence_transformers
                       ? pooling_name(sc.pooling) + (sc.normalize ? ", normalized" : "")
                       : "mean (not a sentence-transformers folder)");
+  // Dense modules project the pooled vector: the embedding is the last one's width.
+  for (const slimformer::DenseModuleConfig& d : sc.dense) {
+    line("dense", std::to_string(d.in_features) + " -> " + std::to_string(d.out_features) + ", " +
+                      activation_name(d.activation) + (d.bias ? "" : ", no bias"));
+  }
+  if (!sc.dense.empty()) line("embedding dim", std::to_string(sc.dense.back().out_features));
   if (list_tensors) out += "tensors:\n" + tensor_lines;
   Output o("", "");
   o.write(out);
