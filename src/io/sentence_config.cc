@@ -25,7 +25,7 @@ PoolingMode mode_from_name(const std::string& name, const std::string& path) {
   if (name == "cls" || name == "cls_token") return PoolingMode::Cls;
   if (name == "max" || name == "max_tokens") return PoolingMode::Max;
   if (name == "mean_sqrt_len_tokens" || name == "mean_sqrt_len") return PoolingMode::MeanSqrtLen;
-  throw ModelError("'" + path + "': pooling mode '" + name +
+  throw ModelError("'" + path + "': pooling mode '" + io::text_excerpt(name) +
                    "' is not supported (supported: mean, cls, max, mean_sqrt_len_tokens)");
 }
 
@@ -69,7 +69,7 @@ void read_modules(const std::string& dir, SentenceConfig* c) {
     } else if (name == "Normalize") {
       c->normalize = true;
     } else {
-      throw ModelError("'" + path + "': module type '" + type +
+      throw ModelError("'" + path + "': module type '" + io::text_excerpt(type) +
                        "' is not supported (supported: Transformer, Pooling, Normalize)");
     }
   }
