@@ -70,7 +70,7 @@ void read_pruned_heads(const Json& j, const Architecture& arch, const std::strin
     std::set<int64_t> removed;
     for (const Json& h : heads) {
       if (!h.is_number_integer() || h.get<int64_t>() < 0 || h.get<int64_t>() >= c.num_heads) {
-        throw FormatError(where + ": layer " + key + " lists head " + io::describe_json(h) + ", expected an index in [0, " +
+        throw FormatError(where + ": layer " + key + " lists head " + io::json_excerpt(h) + ", expected an index in [0, " +
                           std::to_string(c.num_heads) + ")");
       }
       removed.insert(h.get<int64_t>());
