@@ -342,7 +342,8 @@ TEST(AttentionPattern, BadSpecsAreInputErrors) {
   for (const char* spec : {"sliding:window=0", "sliding:window=-4", "sliding:dilation=0", "sliding:dilation=-1",
                            "sliding:window=[8,16,0]", "random:r=-1", "random:seed=-3", "global:positions=[-1]",
                            "global:first=-2", "sliding:width=3", "global:window=2", "random:k=2", "sliding+full",
-                           "full+global", "sliding:window=x"}) {
+                           "full+global", "sliding:window=x", "sliding:window=2147483648",
+                           "sliding:window=[8,9223372036854775807]", "sliding:dilation=4611686018427387904"}) {
     EXPECT_THROW(build(spec, 3), InputError) << spec;
   }
   EXPECT_THROW(build("sliding:window=[8,16]", 3), InputError) << "list shorter than the layers";

@@ -159,6 +159,9 @@ TEST(AttentionPerformer, DescribesItselfWithDefaultsAndIsDense) {
 TEST(AttentionPerformer, BadValuesAreInputErrors) {
   Layer L(1, 4, 1, 4, {}, 1);
   EXPECT_THROW(approxtest::build("performer:features=0", L), slimformer::InputError);
+  // A huge m would allocate m x head_dim floats per layer: refused by range, not by running out of memory.
+  EXPECT_THROW(approxtest::build("performer:features=65537", L), slimformer::InputError);
+  EXPECT_NO_THROW(approxtest::build("performer:features=65536", L));
   EXPECT_THROW(approxtest::build("performer:features=many", L), slimformer::InputError);
   EXPECT_THROW(approxtest::build("performer:redraw=yes", L), slimformer::InputError);
   EXPECT_THROW(approxtest::build("performer:seed=-2", L), slimformer::InputError);

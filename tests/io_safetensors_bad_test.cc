@@ -60,9 +60,11 @@ TEST_F(IoSafetensorsBad, HeaderNotJsonOrNotObject) {
   expect_format_error("{\"a\": ", "", {"not valid JSON"});
   expect_format_error("\xff\xfe", "", {"not valid JSON"});
   expect_format_error("[1, 2]", "", {"must be a JSON object", "array"});
-  expect_format_error(std::string(100000, '['), "", {"not valid JSON"});   // deep nesting, no crash
+  // Deep nesting: refused before parsing (no crash, no recursive message), naming where it passes 512.
+  expect_format_error(std::string(100000, '['), "", {"header", "512 levels deep", "at byte 512"});
   expect_format_error("{\"w\": " + std::string(100000, '[') + std::string(100000, ']') + "}", "",
-                      {"'w'", "must be an object"});
+                      {"header", "512 levels deep"});
+  expect_format_error("{\"w\": " + std::string(511, '[') + std::string(511, ']') + "}", "", {"'w'", "must be an object"});
 }
 
 TEST_F(IoSafetensorsBad, EntryFieldsMissingOrMistyped) {

@@ -269,9 +269,12 @@ const bool registered = register_attention(
 }  // namespace
 
 std::unique_ptr<Attention> make_performer(const PerformerOptions& options) {
-  if (options.features < 1) {
+  // The features are m x head_dim floats per layer: 65536 of them is already far past any use.
+  constexpr int64_t kMaxFeatures = 1 << 16;
+  if (options.features < 1 || options.features > kMaxFeatures) {
     throw InputError("attention performer: features=" + std::to_string(options.features) +
-                     " is out of range (expected an integer >= 1: the number of random features m)");
+                     " is out of range (expected an integer from 1 to " + std::to_string(kMaxFeatures) +
+                     ": the number of random features m)");
   }
   return std::make_unique<PerformerAttention>(options);
 }

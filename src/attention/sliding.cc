@@ -3,6 +3,7 @@
 // integer half), d apart, plus the query itself. d = 1 is Hugging Face's Longformer window
 // (attention_window is the full width, both sides together). See docs/attention/sliding.md.
 #include <algorithm>
+#include <climits>
 
 #include "attention/pattern_union.h"
 #include "attention/registry.h"
@@ -89,16 +90,23 @@ std::unique_ptr<Attention> make_sliding(const AttentionSpec&, const AttentionPar
   part.check_keys({"window", "dilation"});
   const std::vector<int64_t> windows = part.ints("window", {kDefaultWindow});
   if (windows.empty()) throw InputError("attention sliding: window list is empty (expected e.g. window=512 or [8,16])");
+  // Bounded so that half a window times the dilation, added to a position, stays far inside 64 bits.
+  constexpr int64_t kMaxReach = INT32_MAX;
   for (int64_t w : windows) {
     if (w <= 0) throw InputError("attention sliding: window=" + std::to_string(w) + " is not positive (expected e.g. 512)");
+    if (w > kMaxReach) {
+      throw InputError("attention sliding: window=" + std::to_string(w) + " is out of range (expected 1 to " +
+                       std::to_string(kMaxReach) + " tokens)");
+    }
   }
   if (windows.size() > 1 && static_cast<int64_t>(windows.size()) < ctx.num_layers) {
     throw InputError("attention sliding: window list has " + std::to_string(windows.size()) + " values for " +
                      std::to_string(ctx.num_layers) + " layers (expected one value, or one per layer)");
   }
   const int64_t dilation = part.integer("dilation", 1);
-  if (dilation <= 0) {
-    throw InputError("attention sliding: dilation=" + std::to_string(dilation) + " is not positive (expected 1 or more)");
+  if (dilation <= 0 || dilation > kMaxReach) {
+    throw InputError("attention sliding: dilation=" + std::to_string(dilation) + " is out of range (expected 1 to " +
+                     std::to_string(kMaxReach) + ")");
   }
   return make_single_part(std::make_unique<SlidingPart>(windows, dilation));
 }

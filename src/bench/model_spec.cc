@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "io/json_text.h"
 #include "slimformer/bench.h"
 #include "slimformer/builtin.h"
 #include "slimformer/checkpoint.h"
@@ -14,7 +15,8 @@
 namespace slimformer::bench {
 namespace {
 
-std::string in_quotes(const std::string& text) { return "'" + text + "'"; }
+// Specs come from the command line: quoted bounded, so a huge one cannot flood the message.
+std::string in_quotes(const std::string& text) { return "'" + io::text_excerpt(text, 200) + "'"; }
 
 // Splits at commas outside brackets; InputError for unbalanced brackets.
 std::vector<std::string> split_top_level(const std::string& text, const std::string& what) {
@@ -54,8 +56,10 @@ std::string strip_brackets(const std::string& value) {
   return value.size() >= 2 && value.front() == '[' && value.back() == ']' ? value.substr(1, value.size() - 2) : value;
 }
 
-// "3" -> 3, "[4,8]" -> [4, 8], "true" -> true, "original_full" -> "original_full".
-nlohmann::json json_value(const std::string& value) {
+// "3" -> 3, "[4,8]" -> [4, 8], "true" -> true, "original_full" -> "original_full". A value nested
+// deeper than any config.json is refused here: the edited config is dumped, which recurses.
+nlohmann::json json_value(const std::string& key, const std::string& value, const std::string& spec) {
+  io::check_json_depth(value.data(), value.data() + value.size(), "model " + in_quotes(spec) + ": value of " + key);
   nlohmann::json v = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
   return v.is_discarded() ? nlohmann::json(value) : v;
 }
@@ -140,7 +144,7 @@ BenchModel resolve_model(const ModelSpec& spec) {
   }
   const std::string origin = spec.overrides.empty() ? (m.builtin ? "built-in configuration " + in_quotes(spec.source)
                                                                  : spec.source + "/config.json")
-                                                    : spec.text;
+                                                    : io::text_excerpt(spec.text, 200);
   if (!spec.overrides.empty()) {
     // The untouched config first: its model_type says which keys may be overridden.
     const EncoderConfig base = encoder_config_from_json_text(json_text, origin);
@@ -151,7 +155,7 @@ BenchModel resolve_model(const ModelSpec& spec) {
         throw InputError("model " + in_quotes(spec.text) + ": unknown key " + in_quotes(key) + " for model_type " +
                          base.model_type + " (known: attention, " + join(keys) + ")");
       }
-      j[key] = json_value(value);
+      j[key] = json_value(key, value, spec.text);
     }
     json_text = j.dump();
   }

@@ -17,11 +17,7 @@ namespace {
 using io::Json;
 
 // What a bad value was, short enough for one line.
-std::string shown(const Json& v) {
-  std::string text = v.dump(-1, ' ', false, Json::error_handler_t::replace);
-  if (text.size() > 40) text = text.substr(0, 37) + "...";
-  return io::json_type_name(v) + " " + text;
-}
+std::string shown(const Json& v) { return io::describe_json(v); }
 
 struct Where {
   const std::string& path;

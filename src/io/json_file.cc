@@ -7,9 +7,9 @@ namespace slimformer::io {
 
 Json parse_json_text(const std::string& text, const std::string& path) {
   try {
-    return Json::parse(text);
+    return parse_json_checked(text.data(), text.data() + text.size(), "'" + path + "'");
   } catch (const Json::exception& e) {
-    throw FormatError("'" + path + "' is not valid JSON: " + e.what());
+    throw FormatError("'" + path + "' is not valid JSON: " + text_excerpt(e.what(), 240));
   }
 }
 
@@ -24,8 +24,8 @@ std::string json_type_name(const Json& j) {
 namespace {
 [[noreturn]] void wrong_type(const Json& v, const std::string& key, const std::string& path,
                              const char* expected) {
-  throw FormatError("key '" + key + "' in '" + path + "' must be " + expected + ", got " +
-                    json_type_name(v) + " " + v.dump());
+  throw FormatError("key '" + text_excerpt(key) + "' in '" + path + "' must be " + expected + ", got " +
+                    describe_json(v));
 }
 bool present(const Json& obj, const std::string& key) {
   auto it = obj.find(key);
@@ -37,7 +37,7 @@ const Json& require_key(const Json& obj, const std::string& key, const std::stri
   if (!obj.is_object()) throw FormatError("'" + path + "' must hold a JSON object, got " + json_type_name(obj));
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) {
-    throw FormatError("'" + path + "' lacks the required key '" + key + "'");
+    throw FormatError("'" + path + "' lacks the required key '" + text_excerpt(key) + "'");
   }
   return *it;
 }

@@ -4,11 +4,14 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "io/json_text.h"
+
 namespace slimformer::io {
 
 using Json = nlohmann::json;
 
-// Reads and parses `path`: IoError if unreadable, FormatError if not JSON.
+// Reads and parses `path`: IoError if unreadable, FormatError if not JSON or nested deeper than
+// kMaxJsonDepth.
 Json read_json_file(const std::string& path);
 // Parses `text` (the contents of `path`, used in the error message).
 Json parse_json_text(const std::string& text, const std::string& path);

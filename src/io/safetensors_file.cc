@@ -25,6 +25,8 @@ struct Fd {
 };
 
 std::string quoted(const std::string& s) { return "'" + s + "'"; }
+// A tensor name or other string from the header, bounded and on one line (real names are < 100 chars).
+std::string name_q(const std::string& s) { return "'" + io::text_excerpt(s, 160) + "'"; }
 
 uint64_t read_le64(const unsigned char* p) {
   uint64_t v = 0;
@@ -56,15 +58,15 @@ std::string supported_dtypes() {
 }
 
 Shape parse_shape(const io::Json& v, const std::string& path, const std::string& name) {
-  if (!v.is_array()) bad(path, "tensor " + quoted(name) + ": 'shape' must be an array of integers");
+  if (!v.is_array()) bad(path, "tensor " + name_q(name) + ": 'shape' must be an array of integers, got " + io::describe_json(v));
   Shape shape;
   for (const auto& d : v) {
     if (d.is_number_unsigned() && d.get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX)) {
       shape.push_back(d.get<int64_t>());
     } else if (d.is_number_integer() && !d.is_number_unsigned()) {
-      bad(path, "tensor " + quoted(name) + ": dimension " + d.dump() + " in 'shape' is negative");
+      bad(path, "tensor " + name_q(name) + ": dimension " + io::json_excerpt(d) + " in 'shape' is negative");
     } else {
-      bad(path, "tensor " + quoted(name) + ": 'shape' must hold non-negative integers, got " + d.dump());
+      bad(path, "tensor " + name_q(name) + ": 'shape' must hold non-negative integers below 2^63, got " + io::describe_json(d));
     }
   }
   return shape;
@@ -75,8 +77,8 @@ std::pair<uint64_t, uint64_t> parse_offsets(const io::Json& v, const std::string
                                             const std::string& name) {
   const bool ok = v.is_array() && v.size() == 2 && v[0].is_number_unsigned() && v[1].is_number_unsigned();
   if (!ok) {
-    bad(path, "tensor " + quoted(name) + ": 'data_offsets' must be [begin, end] with non-negative integers, got " +
-                  v.dump());
+    bad(path, "tensor " + name_q(name) + ": 'data_offsets' must be [begin, end] with non-negative integers, got " +
+                  io::describe_json(v));
   }
   return {v[0].get<uint64_t>(), v[1].get<uint64_t>()};
 }
@@ -86,7 +88,7 @@ std::map<std::string, std::string> parse_metadata(const io::Json& v, const std::
   std::map<std::string, std::string> out;
   for (const auto& [k, val] : v.items()) {
     if (!val.is_string()) {
-      bad(path, "'__metadata__' value of " + quoted(k) + " must be a string, got " + io::json_type_name(val));
+      bad(path, "'__metadata__' value of " + name_q(k) + " must be a string, got " + io::json_type_name(val));
     }
     out[k] = val.get<std::string>();
   }
@@ -101,16 +103,16 @@ struct ParsedEntry {
 
 // One header entry, checked against the data section's size.
 ParsedEntry parse_entry(const std::string& name, const io::Json& v, const std::string& path, uint64_t data_size) {
-  const std::string t = "tensor " + quoted(name);
+  const std::string t = "tensor " + name_q(name);
   if (!v.is_object()) bad(path, t + ": entry must be an object, got " + io::json_type_name(v));
   for (const char* key : {"dtype", "shape", "data_offsets"}) {
     if (!v.contains(key)) bad(path, t + ": entry lacks '" + key + "'");
   }
-  if (!v["dtype"].is_string()) bad(path, t + ": 'dtype' must be a string, got " + v["dtype"].dump());
+  if (!v["dtype"].is_string()) bad(path, t + ": 'dtype' must be a string, got " + io::describe_json(v["dtype"]));
   ParsedEntry e{};
   const std::string dtype = v["dtype"].get<std::string>();
   if (!dtype_from_name(dtype, &e.dtype)) {
-    bad(path, t + ": unsupported dtype '" + dtype + "' (supported: " + supported_dtypes() + ")");
+    bad(path, t + ": unsupported dtype " + name_q(dtype) + " (supported: " + supported_dtypes() + ")");
   }
   e.shape = parse_shape(v["shape"], path, name);
   std::tie(e.begin, e.end) = parse_offsets(v["data_offsets"], path, name);
@@ -142,7 +144,7 @@ void check_no_overlap(const EntryMap& entries, const std::string& path) {
   std::sort(spans.begin(), spans.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
   for (size_t i = 1; i < spans.size(); ++i) {
     if (spans[i].second.first < spans[i - 1].second.second) {
-      bad(path, "tensors " + quoted(*spans[i - 1].first) + " and " + quoted(*spans[i].first) +
+      bad(path, "tensors " + name_q(*spans[i - 1].first) + " and " + name_q(*spans[i].first) +
                     " overlap in the data section");
     }
   }
@@ -183,11 +185,12 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
   base_ = bytes + 8 + header_len;
   const uint64_t data_size = size_ - 8 - header_len;
 
+  const char* header_text = reinterpret_cast<const char*>(bytes + 8);
   io::Json header;
   try {
-    header = io::Json::parse(bytes + 8, bytes + 8 + header_len);
+    header = io::parse_json_checked(header_text, header_text + header_len, "safetensors file " + quoted(path) + ": header");
   } catch (const io::Json::exception& e) {
-    bad(path, std::string("header is not valid JSON: ") + e.what());
+    bad(path, "header is not valid JSON: " + io::text_excerpt(e.what(), 240));
   }
   if (!header.is_object()) bad(path, "header must be a JSON object, got " + io::json_type_name(header));
 
@@ -210,14 +213,14 @@ void SafetensorsFile::read_sparse_entries() {
     if (!io::is_sparse_marker(value)) continue;
     int64_t N = 0, K = 0;
     std::string error;
-    if (!io::parse_sparse_marker(value, &N, &K, &error)) bad(path_, "metadata of tensor " + quoted(name) + ": " + error);
+    if (!io::parse_sparse_marker(value, &N, &K, &error)) bad(path_, "metadata of tensor " + name_q(name) + ": " + error);
     const std::string mask = name + io::kSparseMaskSuffix, values = name + io::kSparseValuesSuffix;
-    if (entries_.count(name)) bad(path_, "tensor " + quoted(name) + " is stored both dense and sparse");
+    if (entries_.count(name)) bad(path_, "tensor " + name_q(name) + " is stored both dense and sparse");
     if (!entries_.count(mask) || !entries_.count(values)) {
-      bad(path_, "sparse tensor " + quoted(name) + " lacks " + quoted(entries_.count(mask) ? values : mask));
+      bad(path_, "sparse tensor " + name_q(name) + " lacks " + name_q(entries_.count(mask) ? values : mask));
     }
     const std::string problem = io::sparse_parts_problem(view(entries_.at(mask)), view(entries_.at(values)), N, K);
-    if (!problem.empty()) bad(path_, "sparse tensor " + quoted(name) + ": " + problem);
+    if (!problem.empty()) bad(path_, "sparse tensor " + name_q(name) + ": " + problem);
     sparse_.emplace(name, SparseEntry{N, K});
   }
   // The parts are reached through their tensor only.

@@ -28,7 +28,7 @@ PoolingMode mode_from_name(const std::string& name, const std::string& path) {
   if (name == "mean_sqrt_len_tokens" || name == "mean_sqrt_len") return PoolingMode::MeanSqrtLen;
   if (name == "weightedmean" || name == "weightedmean_tokens") return PoolingMode::WeightedMean;
   if (name == "lasttoken") return PoolingMode::LastToken;
-  throw ModelError("'" + path + "': pooling mode '" + name +
+  throw ModelError("'" + path + "': pooling mode '" + io::text_excerpt(name) +
                    "' is not supported (supported: mean, cls, max, mean_sqrt_len_tokens, weightedmean, lasttoken)");
 }
 
@@ -130,7 +130,7 @@ void read_modules(const std::string& dir, SentenceConfig* c) {
     } else if (name == "Normalize") {
       c->normalize = true;
     } else {
-      throw ModelError("'" + path + "': module type '" + type +
+      throw ModelError("'" + path + "': module type '" + io::text_excerpt(type) +
                        "' is not supported (supported: Transformer, Pooling, Dense, Normalize)");
     }
   }

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 
+#include "io/json_text.h"
 #include "slimformer/error.h"
 
 namespace slimformer::io {
@@ -45,7 +46,7 @@ bool parse_sparse_marker(const std::string& value, int64_t* N, int64_t* K, std::
     return true;
   };
   if (comma == std::string::npos || !number(dims.substr(0, comma), N) || !number(dims.substr(comma + 1), K)) {
-    *error = "'" + value.substr(0, 64) + "' must be 'sparse N,K' with N and K whole numbers";
+    *error = "'" + text_excerpt(value, 64) + "' must be 'sparse N,K' with N and K whole numbers";
     return false;
   }
   if (*N > 0 && *K > std::numeric_limits<int64_t>::max() / 8 / *N) {

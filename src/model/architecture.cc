@@ -34,11 +34,34 @@ const Architecture& architecture_of(const EncoderConfig& c) {
 void check_absolute_positions(const io::Json& j, const std::string& path) {
   const std::string kind = io::optional_string(j, "position_embedding_type", path, "absolute");
   if (kind != "absolute") {
-    throw ModelError("'" + path + "': position_embedding_type '" + kind + "' is not supported (only 'absolute')");
+    throw ModelError("'" + path + "': position_embedding_type '" + io::text_excerpt(kind) + "' is not supported (only 'absolute')");
   }
 }
 
-TensorNames tensor_names_for(const Checkpoint& ckpt) { return architecture_of(ckpt.config()).tensor_names(ckpt); }
+namespace {
+// Layer names are built per layer, so a layer count the weights cannot hold is refused before
+// building them (a config saying 10^4 layers would otherwise build 10^4 sets of names for a file
+// of a few dozen tensors). Every layer has many tensors, so more layers than tensors is wrong
+// for certain; a count only slightly off is left to the loader, which names the missing tensor.
+// An empty in-memory checkpoint only asks for the names (random weights) and has none to count.
+void check_layers_fit_weights(const Checkpoint& ckpt, const Architecture& arch) {
+  if (ckpt.dir().empty() && ckpt.names().empty()) return;
+  const int64_t tensors = static_cast<int64_t>(ckpt.names().size());
+  const int64_t layers = ckpt.config().num_layers;
+  if (layers > tensors) {
+    const std::string where = ckpt.dir().empty() ? std::string("the in-memory checkpoint") : "model folder '" + ckpt.dir() + "'";
+    throw ModelError(where + ": config " + arch.keys.num_layers + " " + std::to_string(layers) +
+                     " is more layers than the weights have tensors (" + std::to_string(tensors) +
+                     "; each layer needs at least 16)");
+  }
+}
+}  // namespace
+
+TensorNames tensor_names_for(const Checkpoint& ckpt) {
+  const Architecture& arch = architecture_of(ckpt.config());
+  check_layers_fit_weights(ckpt, arch);
+  return arch.tensor_names(ckpt);
+}
 
 }  // namespace model
 

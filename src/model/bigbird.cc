@@ -34,7 +34,7 @@ void check_big_bird(const io::Json& j, const std::string& path) {
 void read_big_bird(const io::Json& j, const std::string& path, EncoderConfig& c) {
   c.attention_type = io::optional_string(j, "attention_type", path, "block_sparse");
   if (c.attention_type != "block_sparse" && c.attention_type != "original_full") {
-    throw ModelError("'" + path + "': attention_type '" + c.attention_type +
+    throw ModelError("'" + path + "': attention_type '" + io::text_excerpt(c.attention_type) +
                      "' is not supported (expected block_sparse or original_full)");
   }
   // Hugging Face's BigBirdConfig defaults (config.json normally spells them all out).

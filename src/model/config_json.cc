@@ -1,6 +1,7 @@
 // config.json <-> EncoderConfig through the family's record (model/architecture.h): which keys
 // hold the sizes, whether it has token types, where positions start, and its own fields.
 #include <algorithm>
+#include <climits>
 #include <set>
 #include <string>
 #include <vector>
@@ -20,7 +21,7 @@ Activation parse_activation(const std::string& name, const char* key, const std:
   if (name == "gelu") return Activation::Gelu;
   if (name == "gelu_new" || name == "gelu_pytorch_tanh") return Activation::GeluTanh;
   if (name == "relu") return Activation::Relu;
-  throw ModelError("'" + path + "': " + key + " '" + name +
+  throw ModelError("'" + path + "': " + key + " '" + io::text_excerpt(name) +
                    "' is not supported (supported: gelu, gelu_new, gelu_pytorch_tanh, relu)");
 }
 
@@ -33,9 +34,17 @@ const char* activation_name(Activation a) {
   return "gelu";
 }
 
-int64_t positive_int(const Json& j, const char* key, const std::string& path) {
+// Sizes stay below 2^31, so a product of two (a weight's element count) cannot overflow 64 bits.
+constexpr int64_t kMaxSize = INT32_MAX;
+// More layers than any encoder has; per-layer settings are expanded when the config is read.
+constexpr int64_t kMaxLayers = 10000;
+
+int64_t positive_int(const Json& j, const char* key, const std::string& path, int64_t max = kMaxSize) {
   const int64_t v = io::require_int(j, key, path);
-  if (v <= 0) throw FormatError("key '" + std::string(key) + "' in '" + path + "' must be positive, got " + std::to_string(v));
+  if (v <= 0 || v > max) {
+    throw FormatError("key '" + std::string(key) + "' in '" + path + "' must be positive and at most " + std::to_string(max) +
+                      ", got " + std::to_string(v));
+  }
   return v;
 }
 
@@ -55,13 +64,13 @@ void read_pruned_heads(const Json& j, const Architecture& arch, const std::strin
       used = 0;
     }
     if (used != key.size() || key.empty() || layer < 0 || layer >= c.num_layers) {
-      throw FormatError(where + ": layer '" + key + "' is not a layer index in [0, " + std::to_string(c.num_layers) + ")");
+      throw FormatError(where + ": layer '" + io::text_excerpt(key) + "' is not a layer index in [0, " + std::to_string(c.num_layers) + ")");
     }
     if (!heads.is_array()) throw FormatError(where + ": layer " + key + " must list heads, got " + io::json_type_name(heads));
     std::set<int64_t> removed;
     for (const Json& h : heads) {
       if (!h.is_number_integer() || h.get<int64_t>() < 0 || h.get<int64_t>() >= c.num_heads) {
-        throw FormatError(where + ": layer " + key + " lists head " + h.dump() + ", expected an index in [0, " +
+        throw FormatError(where + ": layer " + key + " lists head " + io::json_excerpt(h) + ", expected an index in [0, " +
                           std::to_string(c.num_heads) + ")");
       }
       removed.insert(h.get<int64_t>());
@@ -86,8 +95,8 @@ void read_intermediate_sizes(const Json& j, const std::string& path, EncoderConf
     throw FormatError(where + " must list one FFN width per layer (" + std::to_string(c.num_layers) + " integers)");
   }
   for (const Json& x : s) {
-    if (!x.is_number_integer() || x.get<int64_t>() < 0) {
-      throw FormatError(where + " holds " + x.dump() + ", expected a width >= 0");
+    if (!x.is_number_unsigned() || x.get<uint64_t>() > static_cast<uint64_t>(kMaxSize)) {
+      throw FormatError(where + " holds " + io::describe_json(x) + ", expected a width in [0, " + std::to_string(kMaxSize) + "]");
     }
     c.intermediate_sizes.push_back(x.get<int64_t>());
   }
@@ -100,7 +109,7 @@ const Architecture& architecture_in(const Json& j, const std::string& path) {
   const std::string type = io::require_string(j, "model_type", path);
   const Architecture* arch = model::find_architecture(type);
   if (!arch) {
-    throw ModelError("'" + path + "': model_type '" + type + "' is not supported (supported: " + model::supported_list() + ")");
+    throw ModelError("'" + path + "': model_type '" + io::text_excerpt(type) + "' is not supported (supported: " + model::supported_list() + ")");
   }
   return *arch;
 }
@@ -154,7 +163,7 @@ EncoderConfig encoder_config_from_json_text(const std::string& text, const std::
   c.model_type = arch.model_type;
   c.vocab_size = positive_int(j, k.vocab_size, path);
   c.hidden_size = positive_int(j, k.hidden_size, path);
-  c.num_layers = positive_int(j, k.num_layers, path);
+  c.num_layers = positive_int(j, k.num_layers, path, kMaxLayers);
   c.num_heads = positive_int(j, k.num_heads, path);
   c.intermediate_size = positive_int(j, k.intermediate_size, path);
   c.max_position_embeddings = positive_int(j, "max_position_embeddings", path);
@@ -163,7 +172,10 @@ EncoderConfig encoder_config_from_json_text(const std::string& text, const std::
                      k.num_heads + " " + std::to_string(c.num_heads));
   }
   c.type_vocab_size = k.type_vocab_size ? io::optional_int(j, k.type_vocab_size, path, 2) : 0;
-  if (c.type_vocab_size < 0) throw FormatError("key '" + std::string(k.type_vocab_size) + "' in '" + path + "' is negative");
+  if (c.type_vocab_size < 0 || c.type_vocab_size > kMaxSize) {
+    throw FormatError("key '" + std::string(k.type_vocab_size) + "' in '" + path + "' must be in [0, " +
+                      std::to_string(kMaxSize) + "], got " + std::to_string(c.type_vocab_size));
+  }
   c.pad_token_id = io::optional_int(j, "pad_token_id", path, arch.default_pad_token_id);
   if (c.pad_token_id < 0 || c.pad_token_id >= c.vocab_size) {
     throw FormatError("key 'pad_token_id' in '" + path + "' must be in [0, vocab_size), got " + std::to_string(c.pad_token_id));

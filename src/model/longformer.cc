@@ -2,6 +2,8 @@
 // LongformerFor* heads) plus each layer's separate projections for global attention
 // (query_global, key_global, value_global). attention_window (full width per layer, or one
 // number for all) becomes sliding:window=[...] + global (docs/attention/global.md).
+#include <climits>
+
 #include "model/architecture.h"
 #include "slimformer/error.h"
 
@@ -48,7 +50,10 @@ void read_longformer(const io::Json& j, const std::string& path, EncoderConfig& 
                       io::json_type_name(w));
   }
   for (int64_t x : c.attention_window) {
-    if (x <= 0) throw FormatError("key 'attention_window' in '" + path + "' must be positive, got " + std::to_string(x));
+    if (x <= 0 || x > INT32_MAX) {
+      throw FormatError("key 'attention_window' in '" + path + "' must be positive and at most " +
+                        std::to_string(INT32_MAX) + ", got " + std::to_string(x));
+    }
   }
 }
 

@@ -10,6 +10,7 @@
 #include "model/architecture.h"
 #include "slimformer/builtin.h"
 #include "slimformer/error.h"
+#include "slimformer/memory.h"
 
 namespace slimformer {
 namespace {
@@ -134,12 +135,63 @@ class Builder {
   uint64_t seed_;
 };
 
+// Parameters of `c`'s random checkpoint, counted in 128 bits (sizes below 2^31 and layers below
+// 10^4 keep every sum far inside), and how many tensors hold them.
+struct Footprint {
+  unsigned __int128 parameters = 0;
+  uint64_t tensors = 0;
+};
+
+Footprint footprint(const EncoderConfig& c, bool global_projections, bool pooler) {
+  using U = unsigned __int128;
+  const U H = static_cast<U>(c.hidden_size);
+  Footprint f;
+  auto add = [&f](U params, uint64_t tensors) { f.parameters += params; f.tensors += tensors; };
+  add((static_cast<U>(c.vocab_size) + static_cast<U>(c.max_position_embeddings) + static_cast<U>(c.type_vocab_size)) * H,
+      3);
+  add(2 * H, 2);
+  const int64_t head_dim = c.hidden_size / c.num_heads;
+  for (int64_t i = 0; i < c.num_layers; ++i) {
+    const LayerShape shape = layer_shape(c, i);
+    const U A = static_cast<U>(shape.heads * head_dim), I = static_cast<U>(shape.intermediate);
+    const U qkv = 3 * (A * H + A);
+    add(qkv + (H * A + H) + (I * H + I) + (H * I + H) + 4 * H, 16);
+    if (global_projections) add(qkv, 6);
+  }
+  if (pooler) add(H * H + H, 2);
+  return f;
+}
+
+// Random weights fill memory at once (and are packed again when an Encoder loads them): sizes that
+// cannot fit are refused before anything is allocated, naming what was asked and the limit.
+void check_fits_in_memory(const EncoderConfig& c, bool global_projections, bool pooler) {
+  constexpr uint64_t kBytesPerTensor = 512;   // name, map node and tensor record, roughly
+  const Footprint f = footprint(c, global_projections, pooler);
+  // f32 values twice (the checkpoint and the Encoder's packed copy).
+  const unsigned __int128 needed = f.parameters * 2 * sizeof(float) + static_cast<unsigned __int128>(f.tensors) * kBytesPerTensor;
+  const uint64_t limit = available_memory_bytes();
+  if (limit > 0 && needed > limit) {
+    const unsigned __int128 params = f.parameters;
+    auto text = [](unsigned __int128 v) {
+      if (v > UINT64_MAX) return std::string("more than 2^64");
+      return std::to_string(static_cast<uint64_t>(v));
+    };
+    throw ModelError("random weights for model_type " + c.model_type + " (vocab_size " + std::to_string(c.vocab_size) +
+                     ", hidden_size " + std::to_string(c.hidden_size) + ", " + std::to_string(c.num_layers) +
+                     " layers, intermediate_size " + std::to_string(c.intermediate_size) + ", max_position_embeddings " +
+                     std::to_string(c.max_position_embeddings) + ") need " + text(params) + " parameters, about " +
+                     text(needed) + " bytes, more than the " + std::to_string(limit) + " bytes of memory available");
+  }
+}
+
 }  // namespace
 
 std::shared_ptr<const Checkpoint> random_checkpoint(const EncoderConfig& c, uint64_t seed) {
   // The names an empty checkpoint maps to are the plain (prefix-free) architecture names.
   const Checkpoint names_only(c, {});
+  const model::Architecture& arch = model::architecture_of(c);
   const model::TensorNames n = model::tensor_names_for(names_only);
+  check_fits_in_memory(c, !n.layers.empty() && !n.layers[0].q_global_w.empty(), *arch.pooler_weight != '\0');
   const int64_t H = c.hidden_size, head_dim = c.hidden_size / c.num_heads;
   Builder b(seed);
   zero_row(b.embedding(n.word, c.vocab_size, H), c.pad_token_id);
@@ -166,7 +218,6 @@ std::shared_ptr<const Checkpoint> random_checkpoint(const EncoderConfig& c, uint
     }
   }
   // The family's pooler, as a freshly initialised bare model has it (DistilBERT: none).
-  const model::Architecture& arch = model::architecture_of(c);
   if (*arch.pooler_weight) b.linear(arch.pooler_weight, arch.pooler_bias, H, H);
   return std::make_shared<const Checkpoint>(c, std::move(b.tensors));
 }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "model/non_finite.h"
 #include "model/weights.h"
 #include "slimformer/error.h"
 
@@ -47,7 +48,17 @@ class Loader {
       throw ModelError("tensor '" + name + "' in " + where(ckpt_) + " has dtype " + dtype_name(t.dtype()) +
                        (int8_allowed ? ", expected F32, F16, BF16 or I8" : ", expected F32, F16 or BF16"));
     }
+    refuse_non_finite(name, t);
     return t;
+  }
+
+  // NaN or Inf in a weight would make every output NaN (and every embedding null) without an error.
+  void refuse_non_finite(const std::string& name, const Tensor& t) const {
+    const int64_t at = first_non_finite(t);
+    if (at >= 0) {
+      throw ModelError("tensor '" + name + "' in " + where(ckpt_) + " holds a non-finite value (NaN or Inf) at element " +
+                       std::to_string(at) + " of " + std::to_string(t.numel()) + "; expected finite weights");
+    }
   }
 
   // The f32 row scales of the int8 tensor `name` (rows).
@@ -62,6 +73,7 @@ class Loader {
       throw ModelError("tensor '" + s + "' in " + where(ckpt_) + " has shape " + shape_str(t.shape()) + " and dtype " +
                        dtype_name(t.dtype()) + ", expected [" + std::to_string(rows) + "] F32");
     }
+    refuse_non_finite(s, t);
     if (reinterpret_cast<uintptr_t>(t.raw()) % alignof(float) != 0) t = t.to_f32();
     return t;
   }

@@ -2,6 +2,7 @@
 #include <limits>
 #include <queue>
 
+#include "io/json_text.h"
 #include "slimformer/error.h"
 #include "tokenize/models.h"
 
@@ -18,21 +19,21 @@ Bpe::Bpe(Vocab vocab, const std::vector<std::pair<std::string, std::string>>& me
     : Model(std::move(vocab)) {
   for (const auto& [tok, id] : vocab_)
     if (id < 0 || id > std::numeric_limits<int32_t>::max())
-      throw FormatError(source + ": BPE vocabulary id " + std::to_string(id) + " of \"" + tok +
+      throw FormatError(source + ": BPE vocabulary id " + std::to_string(id) + " of \"" + io::text_excerpt(tok) +
                         "\" is out of range");
   merges_.reserve(merges.size());
   for (size_t r = 0; r < merges.size(); ++r) {
     const auto& [a, b] = merges[r];
     auto ia = token_to_id(a), ib = token_to_id(b), im = token_to_id(a + b);
     if (!ia || !ib || !im)
-      throw FormatError(source + ": merge " + std::to_string(r + 1) + " \"" + a + " " + b +
-                        "\" uses a token that is not in the vocabulary");
+      throw FormatError(source + ": merge " + std::to_string(r + 1) + " \"" + io::text_excerpt(a + " " + b) +
+                        "\" uses a token that is not in the vocabulary (\"" + io::text_excerpt(!ia ? a : !ib ? b : a + b) + "\")");
     merges_.emplace(pair_key(*ia, *ib), Merge{static_cast<int32_t>(r), *im});   // first rank wins
   }
   if (!unk_token.empty()) {
     unk_id_ = token_to_id(unk_token);
     if (!unk_id_)
-      throw FormatError(source + ": BPE unk_token \"" + unk_token + "\" is not in the vocabulary");
+      throw FormatError(source + ": BPE unk_token \"" + io::text_excerpt(unk_token) + "\" is not in the vocabulary");
   }
 }
 

@@ -16,7 +16,7 @@ using tok::PostProcessor;
 
 [[noreturn]] void unsupported(const std::string& path, const std::string& part, const std::string& type,
                               const std::string& supported) {
-  throw FormatError(path + ": " + part + " type \"" + type + "\" is not supported (supported: " +
+  throw FormatError(path + ": " + part + " type \"" + io::text_excerpt(type) + "\" is not supported (supported: " +
                     supported + ")");
 }
 
@@ -104,7 +104,7 @@ tok::MetaspaceOptions parse_metaspace(const Json& j, const std::string& ctx) {
   tok::MetaspaceOptions o;
   const std::string repl = io::optional_string(j, "replacement", ctx, "\u2581");
   const tok::Chars rc = tok::decode_utf8(repl);
-  if (rc.size() != 1) throw FormatError(ctx + ": Metaspace replacement must be one char, got \"" + repl + "\"");
+  if (rc.size() != 1) throw FormatError(ctx + ": Metaspace replacement must be one char, got \"" + io::text_excerpt(repl) + "\"");
   o.replacement = rc[0].cp;
   // Older files say add_prefix_space; newer ones prepend_scheme, which wins when both are there.
   o.prepend = io::optional_bool(j, "add_prefix_space", ctx, true) ? tok::MetaspaceOptions::Prepend::Always
@@ -114,7 +114,7 @@ tok::MetaspaceOptions parse_metaspace(const Json& j, const std::string& ctx) {
     if (scheme == "always") o.prepend = tok::MetaspaceOptions::Prepend::Always;
     else if (scheme == "first") o.prepend = tok::MetaspaceOptions::Prepend::First;
     else if (scheme == "never") o.prepend = tok::MetaspaceOptions::Prepend::Never;
-    else throw FormatError(ctx + ": Metaspace prepend_scheme must be always, first or never, got " + scheme);
+    else throw FormatError(ctx + ": Metaspace prepend_scheme must be always, first or never, got " + io::text_excerpt(scheme));
   }
   o.split = io::optional_bool(j, "split", ctx, true);
   return o;
@@ -155,12 +155,20 @@ std::unique_ptr<tok::ByteLevelPreTokenizer> parse_pre_tokenizer(const Json& j, c
 
 tok::Vocab parse_vocab(const Json& model, const std::string& ctx) {
   const Json& v = io::require_key(model, "vocab", ctx);
-  if (!v.is_object()) throw FormatError(ctx + ": vocab must be an object of token -> id");
+  if (!v.is_object()) throw FormatError(ctx + ": vocab must be an object of token -> id, got " + io::describe_json(v));
+  if (v.empty()) throw FormatError(ctx + ": vocab is empty (a model needs at least its unknown token)");
+  // Ids index an id -> token table: each must be below the number of entries (real vocabularies
+  // number their tokens 0..n-1), so a stray huge id cannot make that table huge.
+  const int64_t entries = static_cast<int64_t>(v.size());
   tok::Vocab vocab;
   vocab.reserve(v.size());
   for (auto it = v.begin(); it != v.end(); ++it) {
-    if (!it->is_number_integer() || it->get<int64_t>() < 0)
-      throw FormatError(ctx + ": vocab id of \"" + it.key() + "\" must be a non-negative integer");
+    const bool in_range = it->is_number_unsigned() && it->get<uint64_t>() < static_cast<uint64_t>(entries);
+    if (!in_range) {
+      throw FormatError(ctx + ": vocab id of \"" + io::text_excerpt(it.key()) + "\" must be an integer in [0, " +
+                        std::to_string(entries) + ") (the vocab has " + std::to_string(entries) + " entries), got " +
+                        io::describe_json(*it));
+    }
     vocab.emplace(it.key(), it->get<int64_t>());
   }
   return vocab;
@@ -177,7 +185,7 @@ std::vector<std::pair<std::string, std::string>> parse_merges(const Json& model,
       const std::string s = e.get<std::string>();
       const size_t sp = s.find(' ');
       if (sp == std::string::npos || sp == 0 || sp + 1 >= s.size() || s.find(' ', sp + 1) != std::string::npos)
-        throw FormatError(ctx + ": merge " + std::to_string(i + 1) + " \"" + s + "\" is not two tokens");
+        throw FormatError(ctx + ": merge " + std::to_string(i + 1) + " \"" + io::text_excerpt(s) + "\" is not two tokens");
       merges.emplace_back(s.substr(0, sp), s.substr(sp + 1));
     } else if (e.is_array() && e.size() == 2 && e[0].is_string() && e[1].is_string()) {
       merges.emplace_back(e[0].get<std::string>(), e[1].get<std::string>());
@@ -272,7 +280,7 @@ std::vector<tok::TemplatePiece> parse_template(const Json& j, const std::string&
     if (e.is_object() && e.contains("Sequence")) {
       p.is_sequence = true;
       const std::string id = io::require_string(e["Sequence"], "id", ctx + " " + key);
-      if (id != "A" && id != "B") throw FormatError(ctx + ": " + key + " sequence id must be A or B, got " + id);
+      if (id != "A" && id != "B") throw FormatError(ctx + ": " + key + " sequence id must be A or B, got " + io::text_excerpt(id));
       p.sequence = id == "A" ? 0 : 1;
       p.type_id = io::optional_int(e["Sequence"], "type_id", ctx + " " + key, 0);
     } else if (e.is_object() && e.contains("SpecialToken")) {
@@ -311,10 +319,10 @@ PostProcessor parse_post_processor(const Json& j, const std::string& path) {
     const Json& ids = io::require_key(*it, "ids", ctx + " special_tokens");
     const Json& toks = io::require_key(*it, "tokens", ctx + " special_tokens");
     if (!ids.is_array() || !toks.is_array() || ids.size() != toks.size())
-      throw FormatError(ctx + ": special token \"" + it.key() + "\" needs ids and tokens of one length");
+      throw FormatError(ctx + ": special token \"" + io::text_excerpt(it.key()) + "\" needs ids and tokens of one length");
     for (size_t k = 0; k < ids.size(); ++k) {
       if (!ids[k].is_number_integer() || !toks[k].is_string())
-        throw FormatError(ctx + ": special token \"" + it.key() + "\" has a bad id or token");
+        throw FormatError(ctx + ": special token \"" + io::text_excerpt(it.key()) + "\" has a bad id or token");
       s.ids.push_back(ids[k].get<int64_t>());
       s.tokens.push_back(toks[k].get<std::string>());
     }
@@ -323,7 +331,7 @@ PostProcessor parse_post_processor(const Json& j, const std::string& path) {
   for (const auto* t : {&p.single, &p.pair})
     for (const tok::TemplatePiece& piece : *t)
       if (!piece.is_sequence && !p.specials.count(piece.special))
-        throw FormatError(ctx + ": template names special token \"" + piece.special +
+        throw FormatError(ctx + ": template names special token \"" + io::text_excerpt(piece.special) +
                           "\" that special_tokens does not define");
   return p;
 }

@@ -1,5 +1,6 @@
 #include <algorithm>
 
+#include "io/json_text.h"
 #include "slimformer/error.h"
 #include "tokenize/models.h"
 
@@ -29,7 +30,7 @@ WordPiece::WordPiece(Vocab vocab, WordPieceOptions opt, const std::string& sourc
     : Model(std::move(vocab)), opt_(std::move(opt)) {
   auto unk = token_to_id(opt_.unk_token);
   if (!unk)
-    throw FormatError(source + ": WordPiece unk_token \"" + opt_.unk_token + "\" is not in the vocabulary");
+    throw FormatError(source + ": WordPiece unk_token \"" + io::text_excerpt(opt_.unk_token) + "\" is not in the vocabulary");
   unk_id_ = *unk;
 }
 
