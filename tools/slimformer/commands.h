@@ -18,6 +18,7 @@ Runner add_prune(CLI::App& root);
 Runner add_quantize(CLI::App& root);
 Runner add_export(CLI::App& root);
 Runner add_distill(CLI::App& root);
+Runner add_serve(CLI::App& root);
 
 // --threads N on `cmd`: the text is parsed by apply_threads (empty: one thread per core).
 void add_threads_flag(CLI::App* cmd, std::string* text);
