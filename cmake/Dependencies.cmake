@@ -6,6 +6,8 @@ find_package(CLI11 REQUIRED)
 pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
 pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 find_package(dnnl REQUIRED)
+# cpp-httplib (Debian builds it as a shared library): the CLI's `serve` only, not the library.
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 
 add_library(slim_deps INTERFACE)
 target_link_libraries(slim_deps INTERFACE

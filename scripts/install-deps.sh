@@ -3,7 +3,7 @@
 set -euo pipefail
 PKGS=(cmake ninja-build g++ pkg-config libgtest-dev libbenchmark-dev
       libdnnl-dev libopenblas-dev nlohmann-json3-dev libutf8proc-dev libpcre2-dev
-      libcli11-dev gnuplot-nox pybind11-dev python3-dev python3-numpy
+      libcli11-dev libcpp-httplib-dev gnuplot-nox pybind11-dev python3-dev python3-numpy
       clang-14 libclang-rt-14-dev libomp-14-dev)
 missing=()
 for p in "${PKGS[@]}"; do

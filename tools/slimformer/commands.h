@@ -19,6 +19,7 @@ Runner add_prune(CLI::App& root);
 Runner add_quantize(CLI::App& root);
 Runner add_export(CLI::App& root);
 Runner add_distill(CLI::App& root);
+Runner add_serve(CLI::App& root);
 
 // --threads N on `cmd`: the text is parsed by apply_threads (empty: the fair default of
 // slimformer/threads.h) or apply_bench_threads (empty: one thread per available core, fixed, so

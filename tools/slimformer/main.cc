@@ -20,7 +20,7 @@
 namespace {
 
 const std::vector<std::string> kCommands = {"embed", "tokenize", "inspect", "eval", "bench", "attention-pattern",
-                                           "prune", "quantize", "export", "distill"};
+                                           "prune", "quantize", "export", "distill", "serve"};
 
 std::string command_list() {
   std::string s;
@@ -55,6 +55,7 @@ int run(int argc, char** argv) {
       {"quantize", slimcli::add_quantize(app)},
       {"export", slimcli::add_export(app)},
       {"distill", slimcli::add_distill(app)},
+      {"serve", slimcli::add_serve(app)},
   };
   // Named before CLI11 sees it: CLI11 would call an unknown subcommand an "unexpected argument".
   if (argc >= 2 && argv[1][0] != '-') {
