@@ -52,8 +52,8 @@ TEST(Threads, TheFairDefaultLeavesACoreToABusyProcess) {
   const pid_t busy = fork();
   ASSERT_GE(busy, 0);
   if (busy == 0) {
-    for (volatile unsigned long i = 0;; i = i + 1) {
-    }
+    volatile unsigned long spins = 0;
+    for (;;) spins = spins + 1;
   }
   for (int i = 0; i < 200 && process_state(busy) != 'R'; ++i) usleep(5000);
   const char state = process_state(busy);

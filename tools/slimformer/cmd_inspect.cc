@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "model/weights.h"
+#include "pooling_name.h"
 #include "slimformer/checkpoint.h"
 #include "slimformer/tokenizer.h"
 
@@ -83,17 +84,6 @@ std::string percent(int64_t part, int64_t whole) {
   return buf;
 }
 
-std::string pooling_name(slimformer::PoolingMode m) {
-  switch (m) {
-    case slimformer::PoolingMode::Mean: return "mean";
-    case slimformer::PoolingMode::Cls: return "cls";
-    case slimformer::PoolingMode::Max: return "max";
-    case slimformer::PoolingMode::MeanSqrtLen: return "mean_sqrt_len";
-    case slimformer::PoolingMode::WeightedMean: return "weightedmean";
-    case slimformer::PoolingMode::LastToken: return "lasttoken";
-  }
-  return "?";
-}
 
 const char* activation_name(slimformer::DenseActivation a) {
   switch (a) {

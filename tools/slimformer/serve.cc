@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "commands.h"
+#include "pooling_name.h"
 #include "serve/embed_service.h"
 #include "serve/metrics.h"
 #include "serve_connection.h"
@@ -39,15 +40,6 @@ std::string model_id_of(std::string dir) {
   return slash == std::string::npos ? dir : dir.substr(slash + 1);
 }
 
-std::string pooling_name(slimformer::PoolingMode m) {
-  switch (m) {
-    case slimformer::PoolingMode::Mean: return "mean";
-    case slimformer::PoolingMode::Cls: return "cls";
-    case slimformer::PoolingMode::Max: return "max";
-    case slimformer::PoolingMode::MeanSqrtLen: return "mean_sqrt_len";
-  }
-  return "unknown";
-}
 
 std::string info_json(const ServeOptions& o, const sv::EmbedService& service) {
   const slimformer::SentenceEncoder& enc = service.encoder();
@@ -56,7 +48,7 @@ std::string info_json(const ServeOptions& o, const sv::EmbedService& service) {
   j["model_id"] = model_id_of(o.model);
   j["model_path"] = o.model;
   j["model_dtype"] = by_dtype.empty() ? "none" : by_dtype.front().first;
-  j["dims"] = enc.encoder().config().hidden_size;
+  j["dims"] = enc.dim();   // the last Dense module's width where the folder has any
   j["attention"] = enc.encoder().attention().describe();
   j["pooling"] = pooling_name(enc.sentence_config().pooling);
   j["normalize"] = enc.sentence_config().normalize;
