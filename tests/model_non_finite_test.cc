@@ -17,9 +17,11 @@ using namespace slimformer;
 // The reference: decode every element to f32 and ask std::isfinite.
 int64_t reference_first(const Tensor& t) {
   const Tensor f = t.dtype() == DType::F32 ? t : t.to_f32();
-  const float* p = f.data<float>();
+  const auto* bytes = static_cast<const unsigned char*>(f.raw());
   for (int64_t i = 0; i < f.numel(); ++i) {
-    if (!std::isfinite(p[i])) return i;
+    float x;
+    std::memcpy(&x, bytes + i * sizeof(float), sizeof x);   // the view may be unaligned
+    if (!std::isfinite(x)) return i;
   }
   return -1;
 }

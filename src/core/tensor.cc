@@ -106,18 +106,31 @@ Tensor Tensor::reshaped(const Shape& shape) const {
   return t;
 }
 
+namespace {
+
+// Element i of an array of T that may sit at any address (an mmapped tensor's offset in its
+// file need not be aligned), read without an unaligned typed load.
+template <typename T>
+T load_at(const void* base, int64_t i) {
+  T v;
+  std::memcpy(&v, static_cast<const unsigned char*>(base) + i * static_cast<int64_t>(sizeof(T)), sizeof(T));
+  return v;
+}
+
+}  // namespace
+
 Tensor Tensor::to_f32() const {
   Tensor out = empty(shape_, DType::F32);
   float* dst = out.data<float>();
   const int64_t n = numel();
   switch (dtype_) {
     case DType::F32: std::memcpy(dst, data_, n * 4); break;
-    case DType::F16: for (int64_t i = 0; i < n; ++i) dst[i] = f16_to_f32(data<uint16_t>()[i]); break;
-    case DType::BF16: for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_f32(data<uint16_t>()[i]); break;
-    case DType::I8: for (int64_t i = 0; i < n; ++i) dst[i] = data<int8_t>()[i]; break;
-    case DType::I32: for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<float>(data<int32_t>()[i]); break;
-    case DType::I64: for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<float>(data<int64_t>()[i]); break;
-    case DType::U8: for (int64_t i = 0; i < n; ++i) dst[i] = data<uint8_t>()[i]; break;
+    case DType::F16: for (int64_t i = 0; i < n; ++i) dst[i] = f16_to_f32(load_at<uint16_t>(data_, i)); break;
+    case DType::BF16: for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_f32(load_at<uint16_t>(data_, i)); break;
+    case DType::I8: for (int64_t i = 0; i < n; ++i) dst[i] = load_at<int8_t>(data_, i); break;
+    case DType::I32: for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<float>(load_at<int32_t>(data_, i)); break;
+    case DType::I64: for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<float>(load_at<int64_t>(data_, i)); break;
+    case DType::U8: for (int64_t i = 0; i < n; ++i) dst[i] = load_at<uint8_t>(data_, i); break;
   }
   return out;
 }
