@@ -8,6 +8,7 @@ const fs = require("fs");
 const os = require("os");
 const path = require("path");
 const { Tokenizer } = require("tokenizers");
+const { stsSentences } = require("./sts_sentences");
 
 const [tokenizerPath, stsPath, outDir] = process.argv.slice(2);
 
@@ -51,15 +52,6 @@ const variants = {
   nfd: { normalizer: { type: "Sequence", normalizers: [{ type: "NFD" }, { type: "Prepend", prepend: "\u2581" }] },
          pre_tokenizer: { type: "Metaspace", replacement: "\u2581", prepend_scheme: "never", split: false } },
 };
-
-function stsSentences(file) {
-  const out = [];
-  for (const line of fs.readFileSync(file, "utf8").split("\n")) {
-    const f = line.split("\t");
-    if (f.length >= 7) out.push(f[5], f[6]);
-  }
-  return out;
-}
 
 function withCharsmap(part, charsmap) {
   return JSON.parse(JSON.stringify(part), (k, v) => (k === "precompiled_charsmap" && v === "T5" ? charsmap : v));

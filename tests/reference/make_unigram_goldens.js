@@ -6,6 +6,7 @@ const fs = require("fs");
 const os = require("os");
 const path = require("path");
 const { Tokenizer } = require("tokenizers");
+const { stsSentences } = require("./sts_sentences");
 
 const [tokenizerPath, stsPath, outPath] = process.argv.slice(2);
 
@@ -23,15 +24,6 @@ const tricky = [
   "supercalifragilisticexpialidocious", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
   "\u0000nul", "tilde ~ caret ^ backtick `", "Ǆ ǅ ǆ digraphs", "ﬀ ﬃ ﬄ", "㍿ ㌔", "①②③", "⁰¹²",
 ];
-
-function stsSentences(file) {
-  const out = [];
-  for (const line of fs.readFileSync(file, "utf8").split("\n")) {
-    const f = line.split("\t");
-    if (f.length >= 7) out.push(f[5], f[6]);
-  }
-  return out;
-}
 
 async function main() {
   const json = JSON.parse(fs.readFileSync(tokenizerPath, "utf8"));
