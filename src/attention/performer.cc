@@ -93,7 +93,8 @@ SLIM_APPROX_INLINE void project(float* p, const float* src, int64_t stride, cons
 
 SLIM_APPROX_INLINE float max_of(const float* x, int64_t n) {
   float mx = -std::numeric_limits<float>::infinity();
-#pragma omp simd reduction(max : mx)
+  // No `omp simd reduction(max)`: OpenMP may start each lane at the lowest finite float (clang
+  // does), so a run of -inf would come out -FLT_MAX instead of -inf.
   for (int64_t i = 0; i < n; ++i) mx = x[i] > mx ? x[i] : mx;
   return mx;
 }

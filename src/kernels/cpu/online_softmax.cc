@@ -12,7 +12,8 @@ namespace ref {
 
 float online_softmax_step(float* s, int64_t cnt, float& m, float& l) {
   float mx = m;
-#pragma omp simd reduction(max : mx)
+  // No `omp simd reduction(max)`: OpenMP may start each lane at the lowest finite float (clang
+  // does), so a run of -inf would come out -FLT_MAX instead of -inf.
   for (int64_t j = 0; j < cnt; ++j) mx = s[j] > mx ? s[j] : mx;
   if (mx == -std::numeric_limits<float>::infinity()) {
     for (int64_t j = 0; j < cnt; ++j) s[j] = 0.0f;

@@ -17,7 +17,8 @@ void softmax_row_portable(float* x, const float* add_mask, int64_t cols) {
     for (int64_t j = 0; j < cols; ++j) x[j] += add_mask[j];
   }
   float m = -std::numeric_limits<float>::infinity();
-#pragma omp simd reduction(max : m)
+  // No `omp simd reduction(max)`: OpenMP may start each lane at the lowest finite float (clang
+  // does), so a run of -inf would come out -FLT_MAX instead of -inf.
   for (int64_t j = 0; j < cols; ++j) m = x[j] > m ? x[j] : m;
   if (m == -std::numeric_limits<float>::infinity()) {
     for (int64_t j = 0; j < cols; ++j) x[j] = 0.0f;
