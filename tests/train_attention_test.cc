@@ -28,7 +28,7 @@ struct Shape {
 // (wider than H*d, so strides are exercised), and holds them to the double reference.
 // p > 0: dropout on the probabilities, its mask held fixed for the reference and its differences.
 void check_attention(Shape s, const std::vector<int64_t>* mask, int64_t ldo, unsigned seed, double p = 0.0) {
-  const auto [B, T, H, d] = s;
+  const int64_t B = s.B, T = s.T, H = s.H, d = s.d;   // plain names: lambdas below capture them
   const int64_t hd = H * d, ld = 3 * hd;
   const auto qkv = random_vec(B * T * ld, seed);
   // The contiguous (B,T,H,d) q, k, v the reference reads.

@@ -35,7 +35,8 @@ std::vector<float> minus(const std::vector<float>& a, const std::vector<float>& 
 }  // namespace
 
 TEST(TrainOps, LinearBackwardMatchesFiniteDifferences) {
-  for (auto [M, N, K] : {std::tuple<int64_t, int64_t, int64_t>{3, 7, 5}, {1, 3, 17}, {17, 9, 33}}) {
+  for (const auto& shape : {std::tuple<int64_t, int64_t, int64_t>{3, 7, 5}, {1, 3, 17}, {17, 9, 33}}) {
+    const int64_t M = std::get<0>(shape), N = std::get<1>(shape), K = std::get<2>(shape);   // lambdas capture these
     SCOPED_TRACE(testing::Message() << "M=" << M << " N=" << N << " K=" << K);
     const auto x = random_vec(M * K, 1), W = random_vec(N * K, 2, 0.5f), b = random_vec(N, 3);
     const auto dy = random_vec(M * N, 4);
@@ -71,7 +72,8 @@ TEST(TrainOps, LinearBackwardTwiceSumsParameterGradients) {
 }
 
 TEST(TrainOps, LayerNormForwardAndBackwardMatchReference) {
-  for (auto [R, C] : {std::pair<int64_t, int64_t>{3, 7}, {5, 1}, {2, 130}}) {
+  for (const auto& shape : {std::pair<int64_t, int64_t>{3, 7}, {5, 1}, {2, 130}}) {
+    const int64_t R = shape.first, C = shape.second;   // lambdas capture these
     SCOPED_TRACE(testing::Message() << "R=" << R << " C=" << C);
     const float eps = 1e-5f;
     auto x = random_vec(R * C, 11, 2.0f);
