@@ -31,10 +31,7 @@ using dt = memory::data_type;
 // The shared engine: oneDNN is capped to SLIMFORMER_ISA before it is made (onednn.h).
 dnnl::engine& cpu_engine() { return onednn_engine(); }
 
-dnnl::stream& thread_stream() {
-  thread_local dnnl::stream s(cpu_engine());
-  return s;
-}
+dnnl::stream& thread_stream() { return onednn_thread_stream(); }
 
 dnnl::algorithm eltwise_of(Epilogue e) {
   switch (e) {
@@ -78,7 +75,7 @@ struct Bf16Linear::Impl {
   PackedLinear fallback;   // the f32 path (no AVX512-BF16, or an empty product)
   memory weights, bias;    // the bf16 path: packed (K,N) bf16 weights, (1,N) f32 bias or empty
   // (M, accumulate, threads) -> primitive
-  mutable BoundedCache<std::tuple<int64_t, bool, int>, dnnl::matmul> prims{kPrimitivesPerLayer};
+  mutable BoundedCache<std::tuple<int64_t, bool, int>, Matmul> prims{kPrimitivesPerLayer};
 
   dnnl::matmul::primitive_desc make_pd(int64_t M, bool accumulate, const memory::desc& w_md) const {
     const memory::desc src_md({M, K}, dt::bf16, tag::ab), dst_md({M, N}, dt::f32, tag::ab);
@@ -89,13 +86,13 @@ struct Bf16Linear::Impl {
     attr.set_post_ops(ops);
     const auto desc = bias ? dnnl::matmul::desc(src_md, w_md, bias.get_desc(), dst_md)
                            : dnnl::matmul::desc(src_md, w_md, dst_md);
-    return dnnl::matmul::primitive_desc(desc, attr, cpu_engine());
+    return dnnl::matmul::primitive_desc(desc, with_user_scratchpad(attr), cpu_engine());
   }
 
-  dnnl::matmul prim_for(int64_t M, bool accumulate) const {
+  Matmul prim_for(int64_t M, bool accumulate) const {
     // The bf16 kernels' packed layout depends on (K, N) only, as for f32 (docs/gemm.md).
     return prims.get_or_make(std::make_tuple(M, accumulate, omp_get_max_threads()),
-                             [&] { return dnnl::matmul(make_pd(M, accumulate, weights.get_desc())); });
+                             [&] { return make_matmul(make_pd(M, accumulate, weights.get_desc())); });
   }
 };
 
@@ -144,13 +141,12 @@ void Bf16Linear::forward(float* out, const float* in, int64_t M, bool accumulate
   const int64_t per = 1 << 14;
 #pragma omp parallel for schedule(static) if (n > 4 * per)
   for (int64_t i = 0; i < n; i += per) narrow_bf16(in16.data() + i, in + i, std::min(per, n - i));
-  const dnnl::matmul p = im.prim_for(M, accumulate);
+  const Matmul p = im.prim_for(M, accumulate);
   const memory src(memory::desc({M, im.K}, dt::bf16, tag::ab), cpu_engine(), in16.data());
   const memory dst(memory::desc({M, im.N}, dt::f32, tag::ab), cpu_engine(), out);
   std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, im.weights}, {DNNL_ARG_DST, dst}};
   if (im.bias) args.emplace(DNNL_ARG_BIAS, im.bias);
-  p.execute(thread_stream(), args);
-  thread_stream().wait();
+  execute(p, args);
 }
 
 bool Bf16Linear::native_bf16() const { return impl_ && impl_->fallback.empty(); }

@@ -32,10 +32,10 @@ namespace {
 // with, so a later set_num_threads needs new ones.
 dnnl::engine& cpu_engine() { return onednn_engine(); }
 
-dnnl::matmul linear_primitive(int64_t M, int64_t N, int64_t K, bool bias) {
+Matmul linear_primitive(int64_t M, int64_t N, int64_t K, bool bias) {
   using dnnl::memory;
   using tag = memory::format_tag;
-  static BoundedCache<std::tuple<int64_t, int64_t, int64_t, bool, int>, dnnl::matmul> cache(
+  static BoundedCache<std::tuple<int64_t, int64_t, int64_t, bool, int>, Matmul> cache(
       kPrimitivesShared);
   return cache.get_or_make(std::make_tuple(M, N, K, bias, omp_get_max_threads()), [&] {
     const memory::desc src({M, K}, memory::data_type::f32, tag::ab);
@@ -43,7 +43,7 @@ dnnl::matmul linear_primitive(int64_t M, int64_t N, int64_t K, bool bias) {
     const memory::desc dst({M, N}, memory::data_type::f32, tag::ab);
     const memory::desc b({1, N}, memory::data_type::f32, tag::ab);
     const auto desc = bias ? dnnl::matmul::desc(src, wei, b, dst) : dnnl::matmul::desc(src, wei, dst);
-    return dnnl::matmul(dnnl::matmul::primitive_desc(desc, cpu_engine()));
+    return make_matmul(dnnl::matmul::primitive_desc(desc, with_user_scratchpad({}), cpu_engine()));
   });
 }
 
@@ -59,17 +59,15 @@ void linear_f32(float* out, const float* in, const float* weight, const float* b
   }
   using dnnl::memory;
   using tag = memory::format_tag;
-  const dnnl::matmul prim = linear_primitive(M, N, K, bias != nullptr);
+  const Matmul prim = linear_primitive(M, N, K, bias != nullptr);
   const dnnl::engine& eng = cpu_engine();
-  thread_local dnnl::stream strm(cpu_engine());
   auto f = [](const float* p) { return const_cast<float*>(p); };
   std::unordered_map<int, memory> args = {
       {DNNL_ARG_SRC, memory({{M, K}, memory::data_type::f32, tag::ab}, eng, f(in))},
       {DNNL_ARG_WEIGHTS, memory({{K, N}, memory::data_type::f32, tag::ba}, eng, f(weight))},
       {DNNL_ARG_DST, memory({{M, N}, memory::data_type::f32, tag::ab}, eng, out)}};
   if (bias) args.emplace(DNNL_ARG_BIAS, memory({{1, N}, memory::data_type::f32, tag::ab}, eng, f(bias)));
-  prim.execute(strm, args);
-  strm.wait();
+  execute(prim, args);
 }
 
 void gemm_f32_ref(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,

@@ -54,8 +54,8 @@ using Key = std::tuple<bool, int64_t, int64_t, int64_t, int64_t, int64_t, float,
 
 // One primitive per full description (and thread count: a primitive keeps the count it was
 // created with), created on first use.
-dnnl::matmul batched_primitive(const Key& key, const Descs& d, float alpha, bool row_add) {
-  static BoundedCache<Key, dnnl::matmul> cache(kPrimitivesShared);
+Matmul batched_primitive(const Key& key, const Descs& d, float alpha, bool row_add) {
+  static BoundedCache<Key, Matmul> cache(kPrimitivesShared);
   return cache.get_or_make(key, [&] {
     dnnl::primitive_attr attr;
     if (alpha != 1.0f) attr.set_output_scales(0, {alpha});
@@ -64,7 +64,8 @@ dnnl::matmul batched_primitive(const Key& key, const Descs& d, float alpha, bool
       ops.append_binary(dnnl::algorithm::binary_add, d.add);
       attr.set_post_ops(ops);
     }
-    return dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(d.a, d.b, d.c), attr, cpu_engine()));
+    return make_matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(d.a, d.b, d.c),
+                                                    with_user_scratchpad(attr), cpu_engine()));
   });
 }
 
@@ -93,8 +94,7 @@ void gemm_batched_f32(bool trans_b, int64_t batch_outer, int64_t batch_inner, in
   const Descs d = make_descs(trans_b, batch_outer, batch_inner, M, N, K, lda, sa, ldb, sb, ldc, sc, add);
   const Key key{trans_b, batch_outer, batch_inner, M, N, K, alpha, lda, sa.outer, sa.inner, ldb,
                 sb.outer, sb.inner, ldc, sc.outer, sc.inner, add, omp_get_max_threads()};
-  const dnnl::matmul prim = batched_primitive(key, d, alpha, add);
-  thread_local dnnl::stream strm(cpu_engine());
+  const Matmul prim = batched_primitive(key, d, alpha, add);
   auto f = [](const float* p) { return const_cast<float*>(p); };
   std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, memory(d.a, cpu_engine(), f(A))},
                                           {DNNL_ARG_WEIGHTS, memory(d.b, cpu_engine(), f(B))},
@@ -102,8 +102,7 @@ void gemm_batched_f32(bool trans_b, int64_t batch_outer, int64_t batch_inner, in
   if (add)
     args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1,
                  memory(d.add, cpu_engine(), f(row_add)));
-  prim.execute(strm, args);
-  strm.wait();
+  execute(prim, args);
 }
 
 }  // namespace slimformer::kernels

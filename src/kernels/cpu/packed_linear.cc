@@ -29,10 +29,7 @@ using dt = memory::data_type;
 
 dnnl::engine& cpu_engine() { return onednn_engine(); }
 
-dnnl::stream& thread_stream() {
-  thread_local dnnl::stream s(cpu_engine());
-  return s;
-}
+dnnl::stream& thread_stream() { return onednn_thread_stream(); }
 
 dnnl::algorithm eltwise_of(Epilogue e) {
   switch (e) {
@@ -55,7 +52,7 @@ struct PackedLinear::Impl {
   Epilogue epilogue = Epilogue::None;
   memory weights, bias;               // packed weights (K,N); bias (1,N) or empty
   std::vector<float> bias_copy;       // the bias, for the K == 0 path only
-  struct Prim { dnnl::matmul matmul; memory weights; };
+  struct Prim { Matmul matmul; memory weights; };
   mutable BoundedCache<std::tuple<int64_t, bool, int>, Prim> prims{kPrimitivesPerLayer};
 
   dnnl::matmul::primitive_desc make_pd(int64_t M, bool accumulate, const memory::desc& w_md) const {
@@ -65,6 +62,7 @@ struct PackedLinear::Impl {
     if (accumulate) ops.append_sum(1.0f);
     dnnl::primitive_attr attr;
     attr.set_post_ops(ops);
+    attr = with_user_scratchpad(attr);
     const auto desc = bias ? dnnl::matmul::desc(src_md, w_md, bias.get_desc(), dst_md)
                            : dnnl::matmul::desc(src_md, w_md, dst_md);
     return dnnl::matmul::primitive_desc(desc, attr, cpu_engine());
@@ -73,14 +71,14 @@ struct PackedLinear::Impl {
   Prim prim_for(int64_t M, bool accumulate) const {
     return prims.get_or_make(std::make_tuple(M, accumulate, omp_get_max_threads()), [&] {
       try {
-        return Prim{dnnl::matmul(make_pd(M, accumulate, weights.get_desc())), weights};
+        return Prim{make_matmul(make_pd(M, accumulate, weights.get_desc())), weights};
       } catch (const dnnl::error&) {   // this M wants another layout: re-pack once for it
         const memory::desc any_md({K, N}, dt::f32, tag::any);
         const auto pd = make_pd(M, accumulate, any_md);
         memory src = weights, w(pd.weights_desc(), cpu_engine());   // handles: copies share data
         dnnl::reorder(src, w).execute(thread_stream(), src, w);
         thread_stream().wait();
-        return Prim{dnnl::matmul(pd), w};
+        return Prim{make_matmul(pd), w};
       }
     });
   }
@@ -170,8 +168,7 @@ void PackedLinear::forward(float* out, const float* in, int64_t M, bool accumula
   std::unordered_map<int, memory> args = {
       {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, p.weights}, {DNNL_ARG_DST, dst}};
   if (im.bias) args.emplace(DNNL_ARG_BIAS, im.bias);
-  p.matmul.execute(thread_stream(), args);
-  thread_stream().wait();
+  execute(p.matmul, args);
 }
 
 int64_t PackedLinear::out_features() const { return impl_ ? impl_->N : 0; }
