@@ -176,6 +176,15 @@ def run_faults(server, repeat, stop, results):
         rounds += 1
 
 
+def rss_by_tenth(samples, t0, wall):
+    """The RSS (MiB) at each tenth of the run: shows whether growth levels off."""
+    out = []
+    for i in range(1, 11):
+        before = [kib for t, kib in samples if t <= t0 + wall * i / 10]
+        out.append(round(before[-1] / 1024, 1) if before else None)
+    return out
+
+
 def sample_rss(server, stop, samples):
     while not stop.is_set():
         samples.append((time.time(), server.rss_kib()))
@@ -232,7 +241,8 @@ def main():
         "requests_per_s": round(n / wall, 1), "texts_per_s": round(load.rows / wall, 1), "wall_s": round(wall, 1),
         "rss_mib_start": round(rss[0][1] / 1024, 1) if rss else None, "rss_mib_mid": round(mid / 1024, 1),
         "rss_mib_max": round(max(k for _, k in rss) / 1024, 1) if rss else None,
-        "rss_growth_last_half_mib": round(growth / 1024, 1), "faults": fault_results, "exit_code": code,
+        "rss_growth_last_half_mib": round(growth / 1024, 1), "rss_mib_by_tenth": rss_by_tenth(rss, t0, wall),
+        "faults": fault_results, "exit_code": code,
     }
     print(json.dumps(report, indent=1))
     for e in load.errors[:10]:

@@ -2,11 +2,13 @@
 // /v1/embeddings), tokenization, health, model info and Prometheus metrics. Requests arriving
 // together are batched by one model thread (src/serve); this file wires cpp-httplib to it and
 // shuts down gracefully on SIGTERM or SIGINT.
+#include <malloc.h>
 #include <signal.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -85,7 +87,20 @@ class ShutdownOnSignal {
   std::thread thread_;
 };
 
+// A server allocates for ever-changing batch shapes from 30+ threads, and glibc's defaults let
+// its memory creep: the mmap threshold rises with every large free, so activation buffers move
+// into the heaps and fragment them, and threads get arenas of their own. A fixed threshold
+// (buffers over 256 KiB are mapped and unmapped whole) and two arenas keep RSS flat (docs/serve.md,
+// "Memory"). MALLOC_MMAP_THRESHOLD_ or MALLOC_ARENA_MAX in the environment win.
+void bound_heap_growth() {
+#ifdef __GLIBC__
+  if (!std::getenv("MALLOC_MMAP_THRESHOLD_")) mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  if (!std::getenv("MALLOC_ARENA_MAX")) mallopt(M_ARENA_MAX, 2);
+#endif
+}
+
 int run_serve(const ServeOptions& o) {
+  bound_heap_growth();
   // Before any thread starts, so that every thread (OpenMP's, cpp-httplib's) inherits the mask.
   sigset_t signals;
   sigemptyset(&signals);
