@@ -10,6 +10,8 @@ growth over the last half of the full run.
 
   bench/serve_load.py --binary build/slimformer --model ../shared/models/bert-mini-sts            # full
   bench/serve_load.py --binary build/slimformer --model ../shared/models/bert-mini-sts --short    # ctest
+  bench/serve_load.py ... --batching per-request   # the server's per-request mode: one-text answers
+                                                   # must equal embed --batch-size 1 bit for bit
 """
 import argparse
 import json
@@ -29,8 +31,11 @@ READ_TIMEOUT_S = 3
 
 
 class Load:
-    def __init__(self, server, texts, expected, requests, clients, time_limit):
-        self.server, self.texts, self.expected = server, texts, expected
+    # expected_alone: each text's row from a forward of its own (embed --batch-size 1); given, a
+    # one-text request must equal it bit for bit (--batching per-request promises that).
+    def __init__(self, server, texts, expected, requests, clients, time_limit, expected_alone=None):
+        self.server, self.texts, self.expected, self.expected_alone = server, texts, expected, expected_alone
+        self.alone_checked = 0
         self.left, self.lock = requests, threading.Lock()
         self.clients, self.deadline = clients, time.time() + time_limit
         self.latencies, self.errors, self.wrong, self.bit_equal, self.rows = [], [], 0, 0, 0
@@ -58,18 +63,22 @@ class Load:
                 conn = self.server.connection(timeout=60)
                 continue
             dt = time.perf_counter() - t0
-            wrong = bit = 0
+            wrong = bit = alone = 0
             if status == 200:
                 for i, row in zip(picks, answer):
                     exp = self.expected[i]
                     bit += row == exp
                     wrong += len(row) != len(exp) or any(abs(a - b) > TOLERANCE for a, b in zip(row, exp))
                 wrong += len(answer) != len(picks)
+                if self.expected_alone is not None and len(picks) == 1 and len(answer) == 1:
+                    alone = 1
+                    wrong += answer[0] != self.expected_alone[picks[0]]
             with self.lock:
                 self.latencies.append(dt)
                 self.rows += len(picks)
                 self.wrong += wrong
                 self.bit_equal += bit
+                self.alone_checked += alone
                 if status != 200:
                     self.errors.append(f"status {status}: {str(answer)[:200]}")
         conn.close()
@@ -205,14 +214,17 @@ def main():
     ap.add_argument("--time-limit", type=float, default=900, help="seconds; requests stop being sent after it")
     ap.add_argument("--short", action="store_true", help="300 requests, 4 clients, each fault once (ctest)")
     ap.add_argument("--json", help="write the figures here too")
+    ap.add_argument("--batching", choices=("shared", "per-request"), default="shared",
+                    help="the server's --batching; per-request: one-text answers must equal embed's bits")
     a = ap.parse_args()
     if a.short:
         a.requests, a.clients, a.time_limit = 300, 4, 120
 
     texts = sample_texts(200, seed=3)
     expected = embed_cli(a.binary, a.model, texts)   # long ones truncated to the model's limit
-    server = Server(a.binary, a.model, "--read-timeout", str(READ_TIMEOUT_S))
-    load = Load(server, texts, expected, a.requests, a.clients, a.time_limit)
+    alone = embed_cli(a.binary, a.model, texts, "--batch-size", "1") if a.batching == "per-request" else None
+    server = Server(a.binary, a.model, "--read-timeout", str(READ_TIMEOUT_S), "--batching", a.batching)
+    load = Load(server, texts, expected, a.requests, a.clients, a.time_limit, alone)
     stop, rss, fault_results = threading.Event(), [], []
     sampler = threading.Thread(target=sample_rss, args=(server, stop, rss))
     faults = threading.Thread(target=run_faults, args=(server, not a.short, stop, fault_results))
@@ -235,8 +247,8 @@ def main():
     growth = (max(half) - mid) if half else 0
     n = len(load.latencies)
     report = {
-        "requests": n, "clients": a.clients, "texts": load.rows, "errors": len(load.errors), "wrong": load.wrong,
-        "bit_equal_rows": load.bit_equal, "p50_ms": round(percentile(load.latencies, 50) * 1000, 2),
+        "requests": n, "clients": a.clients, "batching": a.batching, "texts": load.rows, "errors": len(load.errors), "wrong": load.wrong,
+        "bit_equal_rows": load.bit_equal, "one_text_requests_checked_for_bits": load.alone_checked, "p50_ms": round(percentile(load.latencies, 50) * 1000, 2),
         "p99_ms": round(percentile(load.latencies, 99) * 1000, 2), "mean_ms": round(statistics.fmean(load.latencies) * 1000, 2) if n else None,
         "requests_per_s": round(n / wall, 1), "texts_per_s": round(load.rows / wall, 1), "wall_s": round(wall, 1),
         "rss_mib_start": round(rss[0][1] / 1024, 1) if rss else None, "rss_mib_mid": round(mid / 1024, 1),

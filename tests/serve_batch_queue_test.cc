@@ -35,7 +35,9 @@ TEST(ServeBatchQueue, ConcurrentRequestsGetTheirOwnRowsInOrderWithinTheBudget) {
         EXPECT_EQ(busy.fetch_add(1), 0) << "two batches ran at once";
         size_t longest = 0;
         for (const auto* e : batch) longest = std::max(longest, e->ids.size());
-        if (batch.size() > 1) EXPECT_LE(static_cast<int64_t>(batch.size() * longest), kBudget);
+        if (batch.size() > 1) {
+          EXPECT_LE(static_cast<int64_t>(batch.size() * longest), kBudget);
+        }
         std::this_thread::sleep_for(std::chrono::microseconds(200));   // let requests pile up
         busy.fetch_sub(1);
         return echo(batch);
@@ -67,6 +69,42 @@ TEST(ServeBatchQueue, ConcurrentRequestsGetTheirOwnRowsInOrderWithinTheBudget) {
   EXPECT_LE(worst, kBudget);
   EXPECT_GT(multi_request_rows, 0) << "no batch ever held more than one text";
   EXPECT_LT(batches, kThreads * kRequests * 3) << "texts were never batched together";
+}
+
+TEST(ServeBatchQueue, PerRequestBatchesNeverMixRequests) {
+  // Ids are request * 10 + text: a batch must hold one request's texts, in the budget's slices.
+  std::atomic<int> mixed{0}, batches{0};
+  sv::BatchQueue q(
+      64,
+      [&](const std::vector<const slimformer::Encoding*>& batch) {
+        ++batches;
+        for (const auto* e : batch) {
+          if (e->ids[0] / 10 != batch.front()->ids[0] / 10) ++mixed;
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(200));   // let requests pile up
+        return echo(batch);
+      },
+      {}, /*across_requests=*/false);
+  constexpr int kThreads = 8, kRequests = 20;
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int r = 0; r < kRequests; ++r) {
+        std::vector<slimformer::Encoding> texts;
+        const int n = 1 + (t + r) % 5;
+        for (int i = 0; i < n; ++i) texts.push_back(encoding((t * 100 + r) * 10 + i, 1 + (t * 7 + r * 3 + i) % 40));
+        const auto rows = q.run(texts);
+        if (rows.size() != texts.size()) ++wrong;
+        for (size_t i = 0; i < rows.size() && i < texts.size(); ++i)
+          if (rows[i][0] != static_cast<float>(texts[i].ids[0])) ++wrong;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong, 0);
+  EXPECT_EQ(mixed, 0) << "a batch held texts of two requests";
+  EXPECT_GE(batches, kThreads * kRequests);   // at least one forward per request
 }
 
 TEST(ServeBatchQueue, AnOverBudgetTextRunsAlone) {

@@ -4,8 +4,11 @@
 
 namespace slimformer::serve {
 
-BatchQueue::BatchQueue(int64_t max_batch_tokens, RunBatch run, OnBatch on_batch)
-    : max_batch_tokens_(std::max<int64_t>(1, max_batch_tokens)), run_(std::move(run)), on_batch_(std::move(on_batch)) {
+BatchQueue::BatchQueue(int64_t max_batch_tokens, RunBatch run, OnBatch on_batch, bool across_requests)
+    : max_batch_tokens_(std::max<int64_t>(1, max_batch_tokens)),
+      across_requests_(across_requests),
+      run_(std::move(run)),
+      on_batch_(std::move(on_batch)) {
   worker_ = std::thread([this] { worker_loop(); });
 }
 
@@ -45,6 +48,7 @@ std::vector<BatchQueue::Item> BatchQueue::take_batch() {
   size_t longest = 0;
   while (!items_.empty()) {
     const Item& next = items_.front();
+    if (!across_requests_ && !batch.empty() && next.job != batch.front().job) break;
     const size_t len = std::max(longest, next.job->encodings[next.index].ids.size());
     if (!batch.empty() && static_cast<int64_t>((batch.size() + 1) * len) > max_batch_tokens_) break;
     longest = len;

@@ -4,6 +4,8 @@
 // came from, runs them as one batch (longest first, as `slimformer embed` orders one) and hands
 // each request its rows. Knows nothing of HTTP or of
 // the model: the batch runner is a function, so the queue is tested with a fake one.
+// Per request (across_requests false), a batch holds texts of one request only: each request
+// then runs exactly as `slimformer embed` runs the same texts, bit for bit (docs/serve.md).
 #pragma once
 #include <condition_variable>
 #include <cstdint>
@@ -33,7 +35,8 @@ class BatchQueue {
   using OnBatch = std::function<void(size_t texts, int64_t padded_tokens)>;
 
   // max_batch_tokens: the budget; a text longer than it alone still runs, as a batch of one.
-  BatchQueue(int64_t max_batch_tokens, RunBatch run, OnBatch on_batch = {});
+  // across_requests: whether texts of different requests may share a batch.
+  BatchQueue(int64_t max_batch_tokens, RunBatch run, OnBatch on_batch = {}, bool across_requests = true);
   ~BatchQueue();   // close(), then waits for the worker
   BatchQueue(const BatchQueue&) = delete;
   BatchQueue& operator=(const BatchQueue&) = delete;
@@ -60,6 +63,7 @@ class BatchQueue {
   void worker_loop();
 
   const int64_t max_batch_tokens_;
+  const bool across_requests_;
   RunBatch run_;
   OnBatch on_batch_;
   mutable std::mutex mutex_;

@@ -29,7 +29,7 @@ EmbedService::EmbedService(const SentenceEncoder& encoder, ServeLimits limits, B
     : encoder_(encoder), limits_(checked_limits(limits, encoder.max_length())) {
   queue_ = std::make_unique<BatchQueue>(
       limits_.max_batch_tokens, [this](const std::vector<const Encoding*>& batch) { return run_batch(batch); },
-      std::move(on_batch));
+      std::move(on_batch), limits_.batch_across_requests);
 }
 
 EmbedService::~EmbedService() { close(); }

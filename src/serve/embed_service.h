@@ -15,6 +15,7 @@ namespace slimformer::serve {
 struct ServeLimits {
   int64_t max_input_length = 0;   // tokens per text, special tokens included
   int64_t max_batch_tokens = 0;   // padded tokens per forward pass
+  bool batch_across_requests = true;   // false: a forward holds one request's texts only
 };
 
 struct EmbedResult {

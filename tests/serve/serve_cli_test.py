@@ -36,7 +36,8 @@ def check_flag_errors(binary, model):
     for flags, name in ((["--max-input-length", "1000"], "--max-input-length"),
                         (["--max-batch-tokens", "10"], "--max-batch-tokens"),
                         (["--port", "70000"], "--port"),
-                        (["--payload-limit", "0"], "--payload-limit")):
+                        (["--payload-limit", "0"], "--payload-limit"),
+                        (["--batching", "sometimes"], "--batching")):
         r = subprocess.run([binary, "serve", "--model", model, *flags], capture_output=True, text=True, timeout=120)
         lines = r.stderr.splitlines()
         check(r.returncode == 2 and len(lines) == 1 and lines[0].startswith("slimformer: error: ") and name in lines[0],
@@ -107,7 +108,7 @@ def check_info_and_metrics(server, embed_ok):
     status, info = server.request("GET", "/info")
     check(status == 200 and info.get("dims") == 256 and info.get("model_id") == "bert-mini-sts"
           and info.get("max_input_length") == 128 and info.get("max_batch_tokens") == 4096
-          and info.get("model_dtype") == "F32" and "attention" in info,
+          and info.get("model_dtype") == "F32" and "attention" in info and info.get("batching") == "shared",
           f"/info wrong: {info}")
     status, text = server.request("GET", "/metrics")
     check(status == 200, "/metrics answers")
@@ -153,9 +154,40 @@ def check_sigterm_in_flight(server, binary, model):
     check(code == 0, f"serve exited {code} after SIGTERM, expected 0")
 
 
+def check_per_request_batching(binary, model):
+    """--batching per-request: concurrent requests of several texts each, every answer bit for bit
+    what embed gives for that request's texts (no forward shared between requests)."""
+    texts = sample_texts(40, seed=5)
+    groups = [texts[i:i + 1 + i % 4] for i in range(0, 36, 3)]   # 12 requests of 1 to 4 texts
+    expected = [embed_cli(binary, model, g) for g in groups]
+    server = Server(binary, model, "--batching", "per-request")
+    try:
+        status, info = server.request("GET", "/info")
+        check(status == 200 and info.get("batching") == "per-request", f"/info batching wrong: {info}")
+        answers = [None] * len(groups)
+
+        def ask(i):
+            answers[i] = server.request("POST", "/embed", {"inputs": groups[i], "truncate": True})
+
+        for _ in range(3):   # a few rounds, so that requests do meet in the queue
+            threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(groups))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            bad = [i for i, a in enumerate(answers) if a[0] != 200 or a[1] != expected[i]]
+            check(not bad, f"--batching per-request: requests {bad} differ from embed's bits")
+        status, text = server.request("GET", "/metrics")
+        check(metric(text, 'slimformer_batch_size_count') >= 3 * len(groups),
+              "--batching per-request: fewer forwards than requests")
+    finally:
+        server.stop()
+
+
 def main():
     binary, model = sys.argv[1], sys.argv[2]
     check_flag_errors(binary, model)
+    check_per_request_batching(binary, model)
     server = Server(binary, model, "--max-batch-tokens", "4096", "--payload-limit", "1M", "--read-timeout", "5")
     try:
         embed_ok = check_embeddings(server, binary, model)

@@ -33,7 +33,7 @@ constexpr size_t kHttpThreads = 32;
 
 struct ServeOptions {
   std::string model, host = "127.0.0.1", port = "8080", max_batch_tokens, max_input_length, threads;
-  std::string payload_limit = "2M", read_timeout = "10";
+  std::string payload_limit = "2M", read_timeout = "10", batching = "shared";
 };
 
 std::string model_id_of(std::string dir) {
@@ -56,6 +56,7 @@ std::string info_json(const ServeOptions& o, const sv::EmbedService& service) {
   j["normalize"] = enc.sentence_config().normalize;
   j["max_input_length"] = service.limits().max_input_length;
   j["max_batch_tokens"] = service.limits().max_batch_tokens;
+  j["batching"] = service.limits().batch_across_requests ? "shared" : "per-request";
   j["version"] = SLIM_VERSION;
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
@@ -113,6 +114,9 @@ int run_serve(const ServeOptions& o) {
   sv::ServeLimits limits;
   if (!o.max_batch_tokens.empty()) limits.max_batch_tokens = parse_int("--max-batch-tokens", o.max_batch_tokens, 1);
   if (!o.max_input_length.empty()) limits.max_input_length = parse_int("--max-input-length", o.max_input_length, 1);
+  if (o.batching != "shared" && o.batching != "per-request")
+    throw slimformer::InputError("--batching: expected shared or per-request, got '" + o.batching + "'");
+  limits.batch_across_requests = o.batching == "shared";
   const size_t payload_limit = parse_bytes("--payload-limit", o.payload_limit);
   ConnectionLimits conn;
   conn.request_read = std::chrono::seconds(parse_int("--read-timeout", o.read_timeout, 1, 3600));
@@ -161,6 +165,10 @@ Runner add_serve(CLI::App& root) {
   cmd->add_option("--max-input-length", o->max_input_length,
                   "Tokens per text, special tokens included; longer ones are a 422 unless truncated (default: the model's limit)")
       ->type_name("N");
+  cmd->add_option("--batching", o->batching,
+                  "shared: concurrent requests' texts share forward passes (default); per-request: each request "
+                  "runs alone, bit for bit what `slimformer embed` gives for its texts")
+      ->type_name("MODE");
   cmd->add_option("--payload-limit", o->payload_limit, "Largest request body; larger ones get 413 (default 2M)")->type_name("BYTES");
   cmd->add_option("--read-timeout", o->read_timeout, "Seconds a request's head and body may take to arrive (default 10)")
       ->type_name("S");
