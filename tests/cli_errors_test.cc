@@ -2,6 +2,7 @@
 #include <filesystem>
 
 #include "cli_test_util.h"
+#include "sanitizer_util.h"
 
 using namespace slimtest;
 
@@ -107,18 +108,6 @@ TEST(CliErrors, InvalidUtf8NamesTheLineAndLeavesNoOutput) {
 TEST(CliErrors, PairLineWithoutTab) {
   expect_one_line_error(run_cli("tokenize --pair --model " + q(kSt), "a\tb\nno tab here\n"), {"line 2", "tab"});
 }
-
-// Built with AddressSanitizer: gcc says so with __SANITIZE_ADDRESS__, clang with __has_feature.
-#if defined(__SANITIZE_ADDRESS__)
-#define SLIM_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SLIM_TEST_ASAN 1
-#endif
-#endif
-#ifndef SLIM_TEST_ASAN
-#define SLIM_TEST_ASAN 0
-#endif
 
 TEST(CliErrors, OutOfMemoryAndOverflowAreOneLine) {
   const std::string m = "bench --runs 1 --warmup 0 --model " + q(model_dir("bert-tiny"));

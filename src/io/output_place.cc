@@ -27,7 +27,7 @@ int own_descriptor(const std::string& p) {
   if (p == "/dev/stdin") return 0;
   if (p == "/dev/stdout") return 1;
   if (p == "/dev/stderr") return 2;
-  for (const std::string prefix : {std::string("/dev/fd/"), std::string("/proc/self/fd/"),
+  for (const std::string& prefix : {std::string("/dev/fd/"), std::string("/proc/self/fd/"),
                                    std::string("/proc/thread-self/fd/"),
                                    "/proc/" + std::to_string(::getpid()) + "/fd/"}) {
     if (starts_with(p, prefix)) return whole_number(p.substr(prefix.size()));

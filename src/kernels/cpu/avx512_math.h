@@ -5,7 +5,9 @@
 
 // GCC 12 warns inside its own AVX-512 headers (_mm512_undefined_ps in masked intrinsics): a
 // false -Wmaybe-uninitialized, silenced for the files that include this one.
+#if !defined(__clang__)   // clang has no such warning
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 
 #include <cstdint>

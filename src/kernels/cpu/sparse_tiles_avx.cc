@@ -3,7 +3,9 @@
 // one through isa.h. Every row keeps several independent accumulator chains (alternate nonzeros
 // go to different registers) so FMA latency does not bound the loop; the chains are summed into
 // acc once per row and column block.
+#if !defined(__clang__)   // GCC 12's false warning in its AVX-512 headers; clang has no such warning
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 
 #include "kernels/cpu/sparse_tiles.h"
