@@ -99,8 +99,8 @@ TEST(AttentionLinformer, GivenProjectionsMatchDirectFormula) {
     const auto pe = per_head ? e : std::vector<std::vector<float>>{e[0]};
     const auto pf = per_head ? f : std::vector<std::vector<float>>{f[0]};
     const auto a = sa::make_linformer_with(k, n, pe, pf);
-    const auto at = [n](const std::vector<std::vector<float>>& m, bool ph) {
-      return [m, ph, cols = n](int64_t h, int64_t r, int64_t j) -> double { return m[ph ? h : 0][r * cols + j]; };
+    const auto at = [cols = n](const std::vector<std::vector<float>>& m, bool ph) {
+      return [m, ph, cols](int64_t h, int64_t r, int64_t j) -> double { return m[ph ? h : 0][r * cols + j]; };
     };
     const auto want = approxtest::apply(L, linformer_formula(k, at(pe, per_head), at(pf, per_head)));
     both_paths([&] { EXPECT_LT(approxtest::max_diff(L, approxtest::run(*a, L), want), 1e-5) << "per_head=" << per_head; });
