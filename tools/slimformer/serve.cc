@@ -2,7 +2,6 @@
 // /v1/embeddings), tokenization, health, model info and Prometheus metrics. Requests arriving
 // together are batched by one model thread (src/serve); this file wires cpp-httplib to it and
 // shuts down gracefully on SIGTERM or SIGINT.
-#include <malloc.h>
 #include <signal.h>
 
 #include <atomic>
@@ -16,6 +15,7 @@
 #include "commands.h"
 #include "pooling_name.h"
 #include "serve/embed_service.h"
+#include "serve/heap_limits.h"
 #include "serve/metrics.h"
 #include "serve_connection.h"
 #include "serve_routes.h"
@@ -88,20 +88,8 @@ class ShutdownOnSignal {
   std::thread thread_;
 };
 
-// A server allocates for ever-changing batch shapes from 30+ threads, and glibc's defaults let
-// its memory creep: the mmap threshold rises with every large free, so activation buffers move
-// into the heaps and fragment them, and threads get arenas of their own. A fixed threshold
-// (buffers over 256 KiB are mapped and unmapped whole) and two arenas keep RSS flat (docs/serve.md,
-// "Memory"). MALLOC_MMAP_THRESHOLD_ or MALLOC_ARENA_MAX in the environment win.
-void bound_heap_growth() {
-#ifdef __GLIBC__
-  if (!std::getenv("MALLOC_MMAP_THRESHOLD_")) mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-  if (!std::getenv("MALLOC_ARENA_MAX")) mallopt(M_ARENA_MAX, 2);
-#endif
-}
-
 int run_serve(const ServeOptions& o) {
-  bound_heap_growth();
+  sv::bound_heap_growth();
   // Before any thread starts, so that every thread (OpenMP's, cpp-httplib's) inherits the mask.
   sigset_t signals;
   sigemptyset(&signals);
