@@ -86,7 +86,7 @@ struct Bf16Linear::Impl {
     attr.set_post_ops(ops);
     const auto desc = bias ? dnnl::matmul::desc(src_md, w_md, bias.get_desc(), dst_md)
                            : dnnl::matmul::desc(src_md, w_md, dst_md);
-    return dnnl::matmul::primitive_desc(desc, with_user_scratchpad(attr), cpu_engine());
+    return matmul_pd(desc, attr);
   }
 
   Matmul prim_for(int64_t M, bool accumulate) const {

@@ -43,7 +43,7 @@ Matmul linear_primitive(int64_t M, int64_t N, int64_t K, bool bias) {
     const memory::desc dst({M, N}, memory::data_type::f32, tag::ab);
     const memory::desc b({1, N}, memory::data_type::f32, tag::ab);
     const auto desc = bias ? dnnl::matmul::desc(src, wei, b, dst) : dnnl::matmul::desc(src, wei, dst);
-    return make_matmul(dnnl::matmul::primitive_desc(desc, with_user_scratchpad({}), cpu_engine()));
+    return make_matmul(matmul_pd(desc));
   });
 }
 

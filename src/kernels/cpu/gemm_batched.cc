@@ -64,8 +64,7 @@ Matmul batched_primitive(const Key& key, const Descs& d, float alpha, bool row_a
       ops.append_binary(dnnl::algorithm::binary_add, d.add);
       attr.set_post_ops(ops);
     }
-    return make_matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(d.a, d.b, d.c),
-                                                    with_user_scratchpad(attr), cpu_engine()));
+    return make_matmul(matmul_pd(dnnl::matmul::desc(d.a, d.b, d.c), attr));
   });
 }
 

@@ -38,9 +38,9 @@ dnnl::stream& onednn_thread_stream() {
   return s;
 }
 
-dnnl::primitive_attr with_user_scratchpad(dnnl::primitive_attr attr) {
+dnnl::matmul::primitive_desc matmul_pd(const dnnl::matmul::desc& desc, dnnl::primitive_attr attr) {
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  return attr;
+  return dnnl::matmul::primitive_desc(desc, attr, onednn_engine());
 }
 
 Matmul make_matmul(const dnnl::matmul::primitive_desc& pd) {

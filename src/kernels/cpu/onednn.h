@@ -17,11 +17,13 @@ struct Matmul {
   dnnl::memory::desc scratchpad;   // size 0: none
 };
 
-// The primitive for desc with attr, in scratchpad_mode::user: oneDNN's default would give every
-// primitive a scratchpad of its own, held as long as the primitive (the primitive caches keep
-// dozens), which made a server's memory grow with every new batch shape (docs/serve.md, "Memory").
+// The primitive description for desc with attr on the shared engine, in scratchpad_mode::user:
+// oneDNN's default would give every primitive a scratchpad of its own, held as long as the
+// primitive (the primitive caches keep dozens), which made a server's memory grow with every new
+// batch shape (docs/serve.md, "Memory"). Every matmul is described through here.
+dnnl::matmul::primitive_desc matmul_pd(const dnnl::matmul::desc& desc, dnnl::primitive_attr attr = {});
+// The primitive for pd, with the scratch size execute() provides.
 Matmul make_matmul(const dnnl::matmul::primitive_desc& pd);
-dnnl::primitive_attr with_user_scratchpad(dnnl::primitive_attr attr);
 
 // Runs m with args on this thread's stream and waits. The scratchpad is this thread's buffer,
 // grown to the largest any primitive has asked for here and reused.

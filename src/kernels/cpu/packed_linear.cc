@@ -62,10 +62,9 @@ struct PackedLinear::Impl {
     if (accumulate) ops.append_sum(1.0f);
     dnnl::primitive_attr attr;
     attr.set_post_ops(ops);
-    attr = with_user_scratchpad(attr);
     const auto desc = bias ? dnnl::matmul::desc(src_md, w_md, bias.get_desc(), dst_md)
                            : dnnl::matmul::desc(src_md, w_md, dst_md);
-    return dnnl::matmul::primitive_desc(desc, attr, cpu_engine());
+    return matmul_pd(desc, attr);
   }
 
   Prim prim_for(int64_t M, bool accumulate) const {
