@@ -8,14 +8,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
-#include <string>
 #include <vector>
 
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/onednn.h"
 #include "sanitizer_util.h"
 #include "serve/heap_limits.h"
+#include "slimformer/memory.h"
 
 namespace sk = slimformer::kernels;
 
@@ -26,13 +25,8 @@ namespace {
 constexpr const char* kAsanSkip =
     "AddressSanitizer's quarantine holds freed memory: resident memory is measured in the Release build";
 
-int64_t rss_kib() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6));
-  return -1;
-}
+// The process's resident memory in KiB.
+int64_t rss_kib() { return static_cast<int64_t>(slimformer::process_rss_bytes() / 1024); }
 
 TEST(KernelsGemmMemory, PrimitivesKeepNoScratchOfTheirOwn) {
   if (SLIM_TEST_ASAN) GTEST_SKIP() << kAsanSkip;
