@@ -25,6 +25,30 @@ std::vector<std::vector<float>> echo(const std::vector<const slimformer::Encodin
   return rows;
 }
 
+// threads clients each send requests requests of 1 to 5 texts of 1 to 40 tokens. A text's id is
+// (client * 100 + request) * 10 + its place, so id / 10 names its request. Returns the texts
+// answered with another text's row (or the wrong number of rows).
+int send_requests(sv::BatchQueue& q, int threads, int requests) {
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < threads; ++t) {
+    clients.emplace_back([&, t] {
+      for (int r = 0; r < requests; ++r) {
+        std::vector<slimformer::Encoding> texts;
+        const int n = 1 + (t + r) % 5;
+        for (int i = 0; i < n; ++i) texts.push_back(encoding((t * 100 + r) * 10 + i, 1 + (t * 7 + r * 3 + i) % 40));
+        const auto rows = q.run(texts);
+        if (rows.size() != texts.size()) ++wrong;
+        for (size_t i = 0; i < rows.size() && i < texts.size(); ++i) {
+          if (rows[i][0] != static_cast<float>(texts[i].ids[0]) || rows[i][1] != static_cast<float>(texts[i].ids.size())) ++wrong;
+        }
+      }
+    });
+  }
+  for (auto& c : clients) c.join();
+  return wrong;
+}
+
 TEST(ServeBatchQueue, ConcurrentRequestsGetTheirOwnRowsInOrderWithinTheBudget) {
   constexpr int64_t kBudget = 64;
   std::atomic<int64_t> worst{0}, batches{0}, multi_request_rows{0};
@@ -48,31 +72,14 @@ TEST(ServeBatchQueue, ConcurrentRequestsGetTheirOwnRowsInOrderWithinTheBudget) {
         if (texts > 1) multi_request_rows += static_cast<int64_t>(texts);
       });
   constexpr int kThreads = 8, kRequests = 40;
-  std::vector<std::thread> threads;
-  std::atomic<int> wrong{0};
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int r = 0; r < kRequests; ++r) {
-        std::vector<slimformer::Encoding> texts;
-        const int n = 1 + (t + r) % 5;
-        for (int i = 0; i < n; ++i) texts.push_back(encoding(t * 1000 + r * 10 + i, 1 + (t * 7 + r * 3 + i) % 40));
-        const auto rows = q.run(texts);
-        if (rows.size() != texts.size()) ++wrong;
-        for (size_t i = 0; i < rows.size() && i < texts.size(); ++i) {
-          if (rows[i][0] != static_cast<float>(texts[i].ids[0]) || rows[i][1] != static_cast<float>(texts[i].ids.size())) ++wrong;
-        }
-      }
-    });
-  }
-  for (auto& th : threads) th.join();
-  EXPECT_EQ(wrong, 0);
+  EXPECT_EQ(send_requests(q, kThreads, kRequests), 0);
   EXPECT_LE(worst, kBudget);
   EXPECT_GT(multi_request_rows, 0) << "no batch ever held more than one text";
   EXPECT_LT(batches, kThreads * kRequests * 3) << "texts were never batched together";
 }
 
 TEST(ServeBatchQueue, PerRequestBatchesNeverMixRequests) {
-  // Ids are request * 10 + text: a batch must hold one request's texts, in the budget's slices.
+  // A batch must hold one request's texts (id / 10 names the request; send_requests).
   std::atomic<int> mixed{0}, batches{0};
   sv::BatchQueue q(
       64,
@@ -86,23 +93,7 @@ TEST(ServeBatchQueue, PerRequestBatchesNeverMixRequests) {
       },
       {}, /*across_requests=*/false);
   constexpr int kThreads = 8, kRequests = 20;
-  std::vector<std::thread> threads;
-  std::atomic<int> wrong{0};
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int r = 0; r < kRequests; ++r) {
-        std::vector<slimformer::Encoding> texts;
-        const int n = 1 + (t + r) % 5;
-        for (int i = 0; i < n; ++i) texts.push_back(encoding((t * 100 + r) * 10 + i, 1 + (t * 7 + r * 3 + i) % 40));
-        const auto rows = q.run(texts);
-        if (rows.size() != texts.size()) ++wrong;
-        for (size_t i = 0; i < rows.size() && i < texts.size(); ++i)
-          if (rows[i][0] != static_cast<float>(texts[i].ids[0])) ++wrong;
-      }
-    });
-  }
-  for (auto& th : threads) th.join();
-  EXPECT_EQ(wrong, 0);
+  EXPECT_EQ(send_requests(q, kThreads, kRequests), 0);
   EXPECT_EQ(mixed, 0) << "a batch held texts of two requests";
   EXPECT_GE(batches, kThreads * kRequests);   // at least one forward per request
 }
